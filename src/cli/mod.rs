@@ -1,0 +1,110 @@
+//! Command-line surface shared by every command: kubectl's global flags (which kubectl does not
+//! parse for plugins, so we do), output selection, and `--dry-run`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// kubectl's connection flags, in one flattened struct so every command takes them.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Kubernetes connection (as kubectl)")]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then
+    /// ~/.kube/config, then the in-cluster service account).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The kubeconfig cluster to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cluster: Option<String>,
+    /// The kubeconfig user to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Timeout for a single server request: 0 (none), a bare number of seconds, or a Go
+    /// duration such as 30s or 1m.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_request_timeout)]
+    pub request_timeout: Option<Duration>,
+    /// Username to impersonate for the operation.
+    #[arg(long = "as", global = true, value_name = "USER")]
+    pub as_user: Option<String>,
+    /// Group to impersonate (repeatable).
+    #[arg(long = "as-group", global = true, value_name = "GROUP")]
+    pub as_group: Vec<String>,
+    /// Namespace: bootstrap tokens live only in kube-system; for --service-account it names the
+    /// service account's namespace.
+    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets).
+    #[arg(short = 'v', long = "v", alias = "verbose", global = true, value_name = "LEVEL", default_value_t = 0)]
+    pub verbosity: u8,
+}
+
+/// `--request-timeout` as kubectl takes it.
+fn parse_request_timeout(s: &str) -> Result<Duration, String> {
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    crate::duration::parse_go(s)
+}
+
+impl GlobalArgs {
+    /// Rejects any namespace but kube-system for token commands, with the reason.
+    pub fn require_token_namespace(&self) -> crate::Result<()> {
+        match self.namespace.as_deref() {
+            None | Some(crate::token::NAMESPACE) => Ok(()),
+            Some(ns) => Err(crate::Error::usage(format!(
+                "bootstrap tokens live only in kube-system, not {ns:?}: drop -n/--namespace"
+            ))),
+        }
+    }
+}
+
+/// Output formats; each command accepts the subset that makes sense for it.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Human-readable columns.
+    #[default]
+    Table,
+    /// Columns with extra detail.
+    Wide,
+    /// JSON.
+    Json,
+    /// YAML.
+    Yaml,
+    /// `secret/bootstrap-token-<id>` per object.
+    Name,
+}
+
+/// Output selection shared by commands that print reports.
+#[derive(Args, Debug, Clone, Default)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Omit the header line of table output.
+    #[arg(long)]
+    pub no_headers: bool,
+}
+
+/// kubectl's `--dry-run` strategies.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DryRun {
+    /// Make the change.
+    #[default]
+    None,
+    /// Only compute and print what would change; send nothing that writes.
+    Client,
+    /// Send the write with dryRun=All: the apiserver validates it and persists nothing.
+    Server,
+}
+
+/// `--dry-run` as a flattenable arg.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DryRunArgs {
+    /// Must be none, client or server; a bare --dry-run means client.
+    #[arg(long = "dry-run", value_enum, default_value_t = DryRun::None, num_args = 0..=1, default_missing_value = "client", require_equals = true)]
+    pub dry_run: DryRun,
+}

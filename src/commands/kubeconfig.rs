@@ -1,0 +1,210 @@
+//! `kubeconfig`: a bootstrap kubeconfig for kubelets (`--bootstrap-kubeconfig`) and Krustlet
+//! (`--bootstrap-file`), or a short-lived service-account kubeconfig via the TokenRequest API.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use k8s_openapi::api::authentication::v1::{BoundObjectReference, TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::ServiceAccount;
+use kube::api::{Api, PostParams};
+
+use super::create::{self, TokenFlags};
+use crate::cli::{DryRun, DryRunArgs, GlobalArgs};
+use crate::cluster::{self, Cluster};
+use crate::kubeconfig::{self as kc, BOOTSTRAP_USER};
+use crate::{Error, Result, duration, pki};
+
+/// Write a bootstrap kubeconfig (user tls-bootstrap-token-user, CA embedded) for kubelet
+/// --bootstrap-kubeconfig or Krustlet --bootstrap-file, or with --service-account a
+/// kubeconfig holding a short-lived service-account token from the TokenRequest API.
+///
+/// Printed to stdout, or written atomically with mode 0600 to --output-file.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Use this existing bootstrap token (id.secret).
+    #[arg(long, conflicts_with_all = ["create", "service_account"])]
+    pub token: Option<String>,
+    /// Create a fresh bootstrap token for the kubeconfig (takes create's --ttl, --usages,
+    /// --groups, --description).
+    #[arg(long, conflicts_with = "service_account")]
+    pub create: bool,
+    /// Token properties for --create.
+    #[command(flatten)]
+    pub flags: TokenFlags,
+    /// Make a service-account kubeconfig for this service account (namespace from -n, else
+    /// the context's).
+    #[arg(long, value_name = "NAME")]
+    pub service_account: Option<String>,
+    /// Lifetime of the service-account token (Go duration; the apiserver's minimum is 10m).
+    #[arg(long, default_value = "1h", value_parser = duration::parse_go)]
+    pub duration: Duration,
+    /// Audience of the service-account token (repeatable; default: the apiserver's).
+    #[arg(long)]
+    pub audience: Vec<String>,
+    /// Bind the service-account token to an object of this kind (Pod, Secret, Node).
+    #[arg(long, value_name = "KIND", requires = "bound_object_name")]
+    pub bound_object_kind: Option<String>,
+    /// Name of the bound object.
+    #[arg(long, value_name = "NAME", requires = "bound_object_kind")]
+    pub bound_object_name: Option<String>,
+    /// UID of the bound object.
+    #[arg(long, value_name = "UID", requires = "bound_object_kind")]
+    pub bound_object_uid: Option<String>,
+    /// API server URL to put in the kubeconfig (default: the current context's).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// PEM CA bundle to embed (default: the current context's CA).
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+    /// Write to this file (atomically, mode 0600) instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
+    /// Replace --output-file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Dry run (for --create).
+    #[command(flatten)]
+    pub dry_run: DryRunArgs,
+}
+
+/// Runs `kubeconfig`; returns what goes to stdout.
+pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
+    if a.token.is_none() && !a.create && a.service_account.is_none() {
+        return Err(Error::usage(
+            "say which credential to embed: --token ID.SECRET, --create, or --service-account NAME",
+        ));
+    }
+    if a.service_account.is_none() {
+        g.require_token_namespace()?;
+    }
+    let token = create::parse_token(a.token.as_deref())?;
+    if let Some(p) = &a.output_file {
+        kc::check_writable(p, a.force)?;
+    }
+    if let Some(sa) = &a.service_account
+        && a.duration < Duration::from_secs(600)
+    {
+        return Err(Error::usage(format!(
+            "--duration {} is below the apiserver's minimum of 10m for service account {sa}",
+            duration::format_go(a.duration)
+        )));
+    }
+    let spec = if a.create {
+        Some(a.flags.spec(None, Timestamp::now())?)
+    } else {
+        None
+    };
+    let ca_override = match &a.ca_file {
+        Some(p) => {
+            let pem = std::fs::read(p).map_err(|source| Error::Io {
+                action: "cannot read",
+                path: p.display().to_string(),
+                source,
+            })?;
+            Some(pki::pem_bundle_to_der(&pem).map_err(|e| {
+                Error::usage(format!("--ca-file {}: {e}", p.display()))
+            })?)
+        }
+        None => None,
+    };
+    let c = cluster::connect(g).await?;
+    let server = a.server.clone().unwrap_or_else(|| c.target.server.clone());
+    let ca = ca_override.unwrap_or_else(|| c.target.ca_certs.clone());
+    if ca.is_empty() {
+        return Err(Error::Config(format!(
+            "no CA certificate for {server}: pass --ca-file with the cluster CA"
+        )));
+    }
+
+    if let Some(sa) = &a.service_account {
+        let ns = g
+            .namespace
+            .clone()
+            .unwrap_or_else(|| c.target.default_namespace.clone());
+        let (tok, expires) = request_sa_token(&c, &ns, sa, a).await?;
+        eprintln!("service-account token for {ns}/{sa} expires at {expires}");
+        let user = format!("{ns}-{sa}");
+        let doc = kc::token_kubeconfig(&c.target.cluster_name, &server, &ca, &user, &tok, Some(&ns));
+        return emit(&doc, a);
+    }
+
+    let (token, created) = match (token, spec) {
+        (Some(t), _) => (t, false),
+        (None, Some(spec)) => {
+            create::write_token(&c, &spec, a.dry_run.dry_run).await?;
+            let created = a.dry_run.dry_run == DryRun::None;
+            if created {
+                eprintln!("created bootstrap token {}", spec.token.id);
+            }
+            (spec.token, created)
+        }
+        (None, None) => unreachable!("checked above"),
+    };
+    let doc = kc::token_kubeconfig(
+        &c.target.cluster_name,
+        &server,
+        &ca,
+        BOOTSTRAP_USER,
+        &token.expose(),
+        None,
+    );
+    match emit(&doc, a) {
+        Ok(s) => Ok(s),
+        Err(e) if created => {
+            // Leave no orphaned token behind a kubeconfig that was never written.
+            if let Err(del) = create::delete_token(&c, &token.id).await {
+                return Err(Error::runtime(format!(
+                    "{e}; and rolling back bootstrap token {} failed too: {del}",
+                    token.id
+                )));
+            }
+            Err(Error::runtime(format!("{e} (bootstrap token {} was deleted again)", token.id)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn emit(doc: &kc::Doc, a: &Args) -> Result<String> {
+    let yaml = crate::output::to_yaml(doc)?;
+    match &a.output_file {
+        Some(p) => {
+            kc::write_secret_file(p, yaml.as_bytes(), a.force)?;
+            eprintln!("wrote {} (mode 0600)", p.display());
+            Ok(String::new())
+        }
+        None => Ok(yaml),
+    }
+}
+
+async fn request_sa_token(c: &Cluster, ns: &str, sa: &str, a: &Args) -> Result<(String, String)> {
+    let api: Api<ServiceAccount> = Api::namespaced(c.client.clone(), ns);
+    let req = TokenRequest {
+        spec: Some(TokenRequestSpec {
+            audiences: (!a.audience.is_empty()).then(|| a.audience.clone()),
+            expiration_seconds: Some(a.duration.as_secs() as i64),
+            bound_object_ref: a.bound_object_kind.as_ref().map(|kind| BoundObjectReference {
+                api_version: Some("v1".into()),
+                kind: Some(kind.clone()),
+                name: a.bound_object_name.clone(),
+                uid: a.bound_object_uid.clone(),
+            }),
+        }),
+        ..Default::default()
+    };
+    let resp = api
+        .create_token_request(sa, &PostParams::default(), &req)
+        .await
+        .map_err(|e| Error::kube(format!("cannot request a token for service account {ns}/{sa}"), e, &c.target))?;
+    let status = resp
+        .status
+        .ok_or_else(|| Error::runtime("the apiserver returned a TokenRequest without status"))?;
+    let token = status
+        .token
+        .ok_or_else(|| Error::runtime("the apiserver returned a TokenRequest without a token"))?;
+    let expires = status
+        .expiration_timestamp
+        .map(|t| crate::token::format_expiration(t.0))
+        .unwrap_or_else(|| "<unknown>".into());
+    Ok((token, expires))
+}

@@ -1,0 +1,284 @@
+//! `list`: every bootstrap token in kube-system, in kubeadm's columns, secrets masked.
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, ListParams};
+use serde_json::json;
+
+use crate::cli::{GlobalArgs, OutputArgs};
+use crate::cluster::{self, Cluster};
+use crate::output::Report;
+use crate::token::{self, Expiry, TokenRecord};
+use crate::{Error, Result, duration};
+
+/// Page size of LIST requests: large pages keep round trips few with 10,000 tokens while
+/// staying far below the apiserver's response limits.
+pub const PAGE: u32 = 1000;
+
+/// List bootstrap tokens in kube-system with kubeadm's columns. Secrets are masked unless
+/// --show-secret; -o json|yaml prints kubeadm's output.kubeadm.k8s.io/v1alpha3 BootstrapToken
+/// objects in a List.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Show the full token (id.secret) instead of id.****************.
+    #[arg(long)]
+    pub show_secret: bool,
+    /// Only tokens whose Secret matches this label selector (e.g. app=rotate).
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+    /// Output.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Lists bootstrap-token Secrets (all pages), optionally filtered by labels.
+pub async fn fetch(c: &Cluster, selector: Option<&str>) -> Result<Vec<TokenRecord>> {
+    let secrets = list_secrets(c, Some(&format!("type={}", token::SECRET_TYPE)), selector).await?;
+    Ok(secrets.iter().map(TokenRecord::from_secret).collect())
+}
+
+/// LISTs Secrets in kube-system page by page.
+pub async fn list_secrets(
+    c: &Cluster,
+    fields: Option<&str>,
+    labels: Option<&str>,
+) -> Result<Vec<Secret>> {
+    let api: Api<Secret> = Api::namespaced(c.client.clone(), token::NAMESPACE);
+    let mut lp = ListParams::default().limit(PAGE);
+    if let Some(f) = fields {
+        lp = lp.fields(f);
+    }
+    if let Some(l) = labels {
+        lp = lp.labels(l);
+    }
+    let mut out = Vec::new();
+    loop {
+        let page = api
+            .list(&lp)
+            .await
+            .map_err(|e| Error::kube("cannot list bootstrap tokens", e, &c.target))?;
+        out.extend(page.items);
+        match page.metadata.continue_.filter(|t| !t.is_empty()) {
+            Some(t) => lp = lp.continue_token(&t),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// What `list` found.
+#[derive(Debug)]
+pub struct ListReport {
+    /// The tokens, in API order.
+    pub tokens: Vec<TokenRecord>,
+    /// The clock the TTLs are computed with.
+    pub now: Timestamp,
+    /// Whether secrets are shown.
+    pub show_secret: bool,
+}
+
+/// Runs `list`.
+pub async fn run(g: &GlobalArgs, a: &Args) -> Result<ListReport> {
+    g.require_token_namespace()?;
+    let c = cluster::connect(g).await?;
+    let tokens = fetch(&c, a.selector.as_deref()).await?;
+    for t in tokens.iter().filter(|t| !t.problems.is_empty()) {
+        tracing::warn!(
+            "Secret kube-system/{} is not a valid bootstrap token: {}",
+            t.name,
+            t.problems.join("; ")
+        );
+    }
+    Ok(ListReport {
+        tokens,
+        now: Timestamp::now(),
+        show_secret: a.show_secret,
+    })
+}
+
+fn or_none(v: &[String]) -> String {
+    if v.is_empty() {
+        "<none>".into()
+    } else {
+        v.join(",")
+    }
+}
+
+impl ListReport {
+    /// kubeadm's TTL and EXPIRES cells.
+    fn ttl_expires(&self, t: &TokenRecord) -> (String, String) {
+        match &t.expires {
+            Expiry::Never => ("<forever>".into(), "<never>".into()),
+            Expiry::At(e) => (
+                duration::short_human(e.duration_since(self.now).as_secs()),
+                token::format_expiration(*e),
+            ),
+            Expiry::Unparseable(raw) => ("<invalid>".into(), raw.clone()),
+        }
+    }
+}
+
+impl Report for ListReport {
+    fn headers(&self, wide: bool) -> Vec<&'static str> {
+        let mut h = vec!["TOKEN", "TTL", "EXPIRES", "USAGES", "DESCRIPTION", "EXTRA GROUPS"];
+        if wide {
+            h.extend(["CREATED", "WARNINGS"]);
+        }
+        h
+    }
+
+    fn rows(&self, wide: bool) -> Vec<Vec<String>> {
+        self.tokens
+            .iter()
+            .map(|t| {
+                let (ttl, expires) = self.ttl_expires(t);
+                let mut row = vec![
+                    t.display_token(self.show_secret),
+                    ttl,
+                    expires,
+                    or_none(&t.usages),
+                    t.description.clone().unwrap_or_else(|| "<none>".into()),
+                    or_none(&t.groups),
+                ];
+                if wide {
+                    row.push(
+                        t.created
+                            .map(token::format_expiration)
+                            .unwrap_or_else(|| "<unknown>".into()),
+                    );
+                    row.push(if t.problems.is_empty() {
+                        "<none>".into()
+                    } else {
+                        t.problems.join("; ")
+                    });
+                }
+                row
+            })
+            .collect()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.tokens.iter().map(|t| format!("secret/{}", t.name)).collect()
+    }
+
+    fn document(&self) -> serde_json::Value {
+        let items: Vec<_> = self
+            .tokens
+            .iter()
+            .map(|t| {
+                // kubeadm's BootstrapToken output object; omitempty fields left out.
+                let mut o = json!({
+                    "kind": "BootstrapToken",
+                    "apiVersion": "output.kubeadm.k8s.io/v1alpha3",
+                    "token": t.display_token(self.show_secret),
+                });
+                if let Some(d) = &t.description {
+                    o["description"] = json!(d);
+                }
+                if let Expiry::At(e) = &t.expires {
+                    o["expires"] = json!(token::format_expiration(*e));
+                }
+                if !t.usages.is_empty() {
+                    o["usages"] = json!(t.usages);
+                }
+                if !t.groups.is_empty() {
+                    o["groups"] = json!(t.groups);
+                }
+                if !t.problems.is_empty() {
+                    o["warnings"] = json!(t.problems);
+                }
+                o
+            })
+            .collect();
+        json!({"apiVersion": "v1", "kind": "List", "items": items})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Format, OutputArgs};
+    use crate::token::TokenSpec;
+    use std::collections::BTreeMap;
+
+    fn report() -> ListReport {
+        let now: Timestamp = "2026-11-23T08:00:00Z".parse().unwrap();
+        let spec = |tok: &str, exp: Option<&str>, desc: Option<&str>| {
+            let mut s = TokenSpec {
+                token: tok.parse().unwrap(),
+                description: desc.map(String::from),
+                expires: exp.map(|e| e.parse().unwrap()),
+                usages: vec!["signing".into(), "authentication".into()],
+                groups: vec![token::DEFAULT_GROUP.into()],
+                labels: BTreeMap::new(),
+            }
+            .to_secret();
+            s.metadata.creation_timestamp = None;
+            TokenRecord::from_secret(&s)
+        };
+        ListReport {
+            tokens: vec![
+                spec("abcdef.0123456789abcdef", Some("2026-11-24T07:59:00Z"), Some("node join")),
+                spec("zyxwvu.0123456789abcdef", None, None),
+                spec("expire.0123456789abcdef", Some("2026-11-23T07:00:00Z"), None),
+            ],
+            now,
+            show_secret: false,
+        }
+    }
+
+    #[test]
+    fn table_matches_kubeadm_columns_with_masking() {
+        let out = crate::output::render(&report(), &OutputArgs::default()).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].starts_with("TOKEN"));
+        assert!(lines[0].ends_with("EXTRA GROUPS"));
+        let cells: Vec<&str> = lines[1].split("   ").map(str::trim).filter(|c| !c.is_empty()).collect();
+        assert_eq!(
+            cells,
+            vec![
+                "abcdef.****************",
+                "23h",
+                "2026-11-24T07:59:00Z",
+                "authentication,signing",
+                "node join",
+                token::DEFAULT_GROUP
+            ]
+        );
+        assert!(lines[2].contains("<forever>") && lines[2].contains("<never>"));
+        assert!(lines[3].contains("<invalid>"));
+        assert!(!out.contains("0123456789abcdef"));
+    }
+
+    #[test]
+    fn json_is_a_list_of_kubeadm_objects() {
+        let mut r = report();
+        r.show_secret = true;
+        let out = crate::output::render(
+            &r,
+            &OutputArgs {
+                output: Format::Json,
+                no_headers: false,
+            },
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["kind"], "List");
+        let first = &v["items"][0];
+        assert_eq!(first["apiVersion"], "output.kubeadm.k8s.io/v1alpha3");
+        assert_eq!(first["kind"], "BootstrapToken");
+        assert_eq!(first["token"], "abcdef.0123456789abcdef");
+        assert_eq!(first["usages"], json!(["authentication", "signing"]));
+        assert!(v["items"][1].get("expires").is_none());
+    }
+
+    #[test]
+    fn names_and_yaml() {
+        let r = report();
+        let names = crate::output::render(&r, &OutputArgs { output: Format::Name, no_headers: false }).unwrap();
+        assert_eq!(names.lines().next(), Some("secret/bootstrap-token-abcdef"));
+        let yaml = crate::output::render(&r, &OutputArgs { output: Format::Yaml, no_headers: false }).unwrap();
+        assert!(yaml.contains("kind: List"), "{yaml}");
+        assert!(yaml.contains("apiVersion: output.kubeadm.k8s.io/v1alpha3"));
+    }
+}

@@ -1,0 +1,85 @@
+//! The command tree and the one dispatch `match`: each verb is a module with its `Args` and a
+//! `run` that returns a typed report, rendered here through [`crate::output`].
+
+pub mod create;
+pub mod kubeconfig;
+pub mod list;
+pub mod prune;
+pub mod publish;
+pub mod schedule;
+
+use clap::{Parser, Subcommand};
+
+use crate::cli::GlobalArgs;
+use crate::output;
+use crate::Result;
+
+/// Create, list, prune, publish and rotate Kubernetes bootstrap (join) tokens.
+///
+/// Tokens are written exactly as kubeadm writes them, so kubeadm and this tool work on each
+/// other's tokens.
+#[derive(Parser, Debug)]
+#[command(
+    name = "kubectl-jointoken",
+    bin_name = "kubectl jointoken",
+    version,
+    propagate_version = true,
+    disable_help_subcommand = true,
+    after_help = "Exit codes: 0 success, 1 runtime error, 2 usage error."
+)]
+pub struct Cli {
+    /// kubectl's connection flags.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The verb.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The verbs.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a bootstrap token and print its join command.
+    Create(create::Args),
+    /// List bootstrap tokens (kubeadm's columns; secrets masked).
+    List(list::Args),
+    /// Delete expired or superseded bootstrap tokens, safely.
+    Prune(prune::Args),
+    /// Write a bootstrap (or service-account) kubeconfig.
+    Kubeconfig(kubeconfig::Args),
+    /// Publish a token's join command to Vault and other sinks.
+    Publish(publish::Args),
+    /// Install and manage the systemd timer that rotates and publishes tokens.
+    Schedule(schedule::Args),
+}
+
+/// Runs the parsed command and returns what goes to stdout.
+pub async fn dispatch(cli: Cli) -> Result<String> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Create(a) => {
+            let report = create::run(g, &a).await?;
+            output::render(&report, &a.output)
+        }
+        Command::List(a) => {
+            let report = list::run(g, &a).await?;
+            output::render(&report, &a.output)
+        }
+        Command::Prune(a) => {
+            let report = prune::run(g, &a).await?;
+            let text = output::render(&report, &a.output)?;
+            report.summarize();
+            match report.failure() {
+                // Print what was done before failing, so a partial prune is visible.
+                Some(e) => {
+                    print!("{text}");
+                    Err(e)
+                }
+                None => Ok(text),
+            }
+        }
+        Command::Kubeconfig(a) => kubeconfig::run(g, &a).await,
+        Command::Publish(a) => publish::run(g, &a).await,
+        Command::Schedule(a) => schedule::run(g, &a).await,
+    }
+}

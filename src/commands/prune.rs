@@ -1,0 +1,327 @@
+//! `prune`: deletes expired (or, when asked, old and superseded) bootstrap tokens, never one
+//! that owns other objects unless forced, each with a UID precondition so a token re-created
+//! under the same id in the meantime is left alone.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use futures::StreamExt;
+use jiff::{SignedDuration, Timestamp};
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::api::{Api, DeleteParams, ListParams, Preconditions};
+use serde_json::json;
+
+use crate::cli::{DryRun, DryRunArgs, GlobalArgs, OutputArgs};
+use crate::cluster::{self, Cluster};
+use crate::output::Report;
+use crate::prune::{self, Candidate, Policy, Verdict};
+use crate::token::{self, TokenRecord};
+use crate::{Error, Result, duration};
+
+/// Delete expired bootstrap tokens, and on request old or superseded ones.
+///
+/// Tokens that never expire are kept unless --include-never-expiring; tokens that own other
+/// objects (e.g. kubeadm's "Proxy for managing TTL for the kubeadm-certs secret") are kept
+/// unless --force. Every delete carries a UID precondition.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Also prune valid tokens created longer ago than this Go duration (e.g. 48h).
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse_go)]
+    pub older_than: Option<Duration>,
+    /// Keep the newest N of the matched tokens; with --keep every token in scope is matched.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+    /// Only tokens whose description starts with this prefix.
+    #[arg(long, value_name = "PREFIX")]
+    pub description_prefix: Option<String>,
+    /// Only tokens whose Secret matches this label selector.
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+    /// Allow pruning tokens that never expire.
+    #[arg(long)]
+    pub include_never_expiring: bool,
+    /// Also delete tokens that own other objects (they will be garbage-collected).
+    #[arg(long)]
+    pub force: bool,
+    /// How many deletes run at once.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Dry run.
+    #[command(flatten)]
+    pub dry_run: DryRunArgs,
+    /// Output.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The outcome for one token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Deleted.
+    Deleted,
+    /// Would be deleted (dry run).
+    WouldDelete,
+    /// Kept on purpose.
+    Kept,
+    /// Gone before we got to it, or re-created (UID changed): left alone.
+    Skipped,
+    /// The delete failed.
+    Failed,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Deleted => "deleted",
+            Action::WouldDelete => "would-delete",
+            Action::Kept => "kept",
+            Action::Skipped => "skipped",
+            Action::Failed => "failed",
+        }
+    }
+}
+
+/// One token's line in the report.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// Secret name.
+    pub name: String,
+    /// The masked token or name.
+    pub token: String,
+    /// What happened.
+    pub action: Action,
+    /// Why.
+    pub reason: String,
+}
+
+/// What `prune` did.
+#[derive(Debug)]
+pub struct PruneReport {
+    /// Matched tokens and their outcome.
+    pub items: Vec<Item>,
+    /// Dry-run mode.
+    pub dry_run: DryRun,
+}
+
+impl PruneReport {
+    fn count(&self, a: Action) -> usize {
+        self.items.iter().filter(|i| i.action == a).count()
+    }
+
+    /// The summary line on stderr.
+    pub fn summarize(&self) {
+        let verb = if self.dry_run == DryRun::None {
+            format!("pruned {}", self.count(Action::Deleted))
+        } else {
+            format!("would prune {}", self.count(Action::WouldDelete))
+        };
+        eprintln!(
+            "{verb} bootstrap token(s); kept {}, skipped {}, failed {}",
+            self.count(Action::Kept),
+            self.count(Action::Skipped),
+            self.count(Action::Failed)
+        );
+    }
+
+    /// An error when any delete failed.
+    pub fn failure(&self) -> Option<Error> {
+        let failed: Vec<&Item> = self.items.iter().filter(|i| i.action == Action::Failed).collect();
+        let first = failed.first()?;
+        Some(Error::runtime(format!(
+            "{} delete(s) failed, first {}: {}",
+            failed.len(),
+            first.name,
+            first.reason
+        )))
+    }
+}
+
+/// Who owns what: the UIDs named in ownerReferences of Secrets and ConfigMaps in kube-system,
+/// mapped to the dependents. kubeadm's kubeadm-certs Secret is the known case.
+fn dependents_by_owner(secrets: &[Secret], configmaps: &[ConfigMap]) -> HashMap<String, Vec<String>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    let mut add = |kind: &str, meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        for r in meta.owner_references.iter().flatten() {
+            out.entry(r.uid.clone()).or_default().push(format!(
+                "{kind} {}/{}",
+                meta.namespace.as_deref().unwrap_or(token::NAMESPACE),
+                meta.name.as_deref().unwrap_or("?")
+            ));
+        }
+    };
+    for s in secrets {
+        add("Secret", &s.metadata);
+    }
+    for c in configmaps {
+        add("ConfigMap", &c.metadata);
+    }
+    out
+}
+
+async fn list_configmaps(c: &Cluster) -> Result<Vec<ConfigMap>> {
+    let api: Api<ConfigMap> = Api::namespaced(c.client.clone(), token::NAMESPACE);
+    let mut lp = ListParams::default().limit(super::list::PAGE);
+    let mut out = Vec::new();
+    loop {
+        let page = api
+            .list(&lp)
+            .await
+            .map_err(|e| Error::kube("cannot list configmaps in kube-system", e, &c.target))?;
+        out.extend(page.items);
+        match page.metadata.continue_.filter(|t| !t.is_empty()) {
+            Some(t) => lp = lp.continue_token(&t),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `prune`.
+pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PruneReport> {
+    g.require_token_namespace()?;
+    let older_than = a
+        .older_than
+        .map(SignedDuration::try_from)
+        .transpose()
+        .map_err(|_| Error::usage("--older-than is too large"))?;
+    let c = cluster::connect(g).await?;
+    // One LIST of every Secret in kube-system serves both the tokens and the owner scan.
+    let all = super::list::list_secrets(&c, None, None).await?;
+    let tokens: Vec<Secret> = match &a.selector {
+        Some(sel) => {
+            super::list::list_secrets(&c, Some(&format!("type={}", token::SECRET_TYPE)), Some(sel))
+                .await?
+        }
+        None => all
+            .iter()
+            .filter(|s| s.type_.as_deref() == Some(token::SECRET_TYPE))
+            .cloned()
+            .collect(),
+    };
+    let configmaps = list_configmaps(&c).await?;
+    let owners = dependents_by_owner(&all, &configmaps);
+    let cands: Vec<Candidate> = tokens
+        .iter()
+        .map(|s| {
+            let record = TokenRecord::from_secret(s);
+            let dependents = record
+                .uid
+                .as_ref()
+                .and_then(|u| owners.get(u).cloned())
+                .unwrap_or_default();
+            Candidate { record, dependents }
+        })
+        .collect();
+    let policy = Policy {
+        now: Timestamp::now(),
+        older_than,
+        keep: a.keep,
+        description_prefix: a.description_prefix.clone(),
+        include_never_expiring: a.include_never_expiring,
+        force: a.force,
+    };
+    let plan = prune::plan(&cands, &policy);
+    let mode = a.dry_run.dry_run;
+    let deletes: Vec<&prune::Decision> =
+        plan.iter().filter(|d| d.verdict == Verdict::Delete).collect();
+    // A progress bar only where someone watches a long run; indicatif draws on stderr.
+    let bar = if deletes.len() >= 100 && std::io::stderr().is_terminal() && mode != DryRun::Client {
+        indicatif::ProgressBar::new(deletes.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let api: Api<Secret> = Api::namespaced(c.client.clone(), token::NAMESPACE);
+    let results: HashMap<usize, (Action, String)> = futures::stream::iter(deletes)
+        .map(|d| {
+            let api = api.clone();
+            let rec = &cands[d.index].record;
+            let bar = bar.clone();
+            async move {
+                let outcome = delete_one(&api, rec, mode, &d.reason).await;
+                bar.inc(1);
+                (d.index, outcome)
+            }
+        })
+        .buffer_unordered(a.concurrency as usize)
+        .collect()
+        .await;
+    bar.finish_and_clear();
+    let items = plan
+        .iter()
+        .map(|d| {
+            let rec = &cands[d.index].record;
+            let (action, reason) = match results.get(&d.index) {
+                Some((a, r)) => (*a, r.clone()),
+                None => (Action::Kept, d.reason.clone()),
+            };
+            Item {
+                name: rec.name.clone(),
+                token: rec.display_token(false),
+                action,
+                reason,
+            }
+        })
+        .collect();
+    Ok(PruneReport {
+        items,
+        dry_run: mode,
+    })
+}
+
+async fn delete_one(api: &Api<Secret>, rec: &TokenRecord, mode: DryRun, reason: &str) -> (Action, String) {
+    if mode == DryRun::Client {
+        return (Action::WouldDelete, reason.to_string());
+    }
+    let dp = DeleteParams {
+        dry_run: mode == DryRun::Server,
+        preconditions: Some(Preconditions {
+            uid: rec.uid.clone(),
+            resource_version: None,
+        }),
+        ..Default::default()
+    };
+    match api.delete(&rec.name, &dp).await {
+        Ok(_) if mode == DryRun::Server => (Action::WouldDelete, reason.to_string()),
+        Ok(_) => {
+            tracing::info!(name = %rec.name, "deleted");
+            (Action::Deleted, reason.to_string())
+        }
+        Err(kube::Error::Api(e)) if e.code == 404 => (Action::Skipped, "already gone".into()),
+        Err(kube::Error::Api(e)) if e.code == 409 => (
+            Action::Skipped,
+            "re-created since it was listed (UID changed); left alone".into(),
+        ),
+        Err(e) => (Action::Failed, crate::error::error_chain(&e)),
+    }
+}
+
+impl Report for PruneReport {
+    fn headers(&self, _wide: bool) -> Vec<&'static str> {
+        vec!["TOKEN", "ACTION", "REASON"]
+    }
+
+    fn rows(&self, _wide: bool) -> Vec<Vec<String>> {
+        self.items
+            .iter()
+            .map(|i| vec![i.token.clone(), i.action.as_str().into(), i.reason.clone()])
+            .collect()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.items
+            .iter()
+            .filter(|i| matches!(i.action, Action::Deleted | Action::WouldDelete))
+            .map(|i| format!("secret/{}", i.name))
+            .collect()
+    }
+
+    fn document(&self) -> serde_json::Value {
+        let items: Vec<_> = self
+            .items
+            .iter()
+            .map(|i| json!({"name": i.name, "token": i.token, "action": i.action.as_str(), "reason": i.reason}))
+            .collect();
+        json!({"dryRun": self.dry_run != DryRun::None, "items": items})
+    }
+}

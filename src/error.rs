@@ -1,0 +1,155 @@
+//! The library's one error type, and the one place that maps errors to exit codes.
+//!
+//! Every message is a one-line lowercase fragment that names what went wrong and, where the user
+//! can act, what to do. Secrets never reach this type: callers pass ids, never tokens.
+
+use std::fmt;
+
+/// Exit codes of every binary (documented in docs/CLI.md).
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// A runtime failure: the cluster, Vault or the file system said no.
+    pub const RUNTIME: u8 = 1;
+    /// The command line was wrong; nothing was attempted.
+    pub const USAGE: u8 = 2;
+}
+
+/// Everything that can make a command fail.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad flags or arguments, found before anything was changed.
+    #[error("{0}")]
+    Usage(String),
+    /// The kubeconfig (or in-cluster config) could not be resolved.
+    #[error("{0}")]
+    Config(String),
+    /// The apiserver could not be reached or refused the request.
+    #[error("{action}: {detail}")]
+    Kube {
+        /// What we tried to do, e.g. "create bootstrap token abcdef".
+        action: String,
+        /// The cause, rendered with the hint that fits it.
+        detail: String,
+    },
+    /// A bootstrap token with this id already exists.
+    #[error("bootstrap token {0} already exists: choose another id or omit --token to generate one")]
+    AlreadyExists(String),
+    /// A local file could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What we tried to do.
+        action: &'static str,
+        /// The file.
+        path: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A subcommand whose issue has not landed yet.
+    #[error("`kubectl jointoken {0}` is not yet available in this version")]
+    NotYetAvailable(&'static str),
+    /// Anything else at runtime, already phrased for the user.
+    #[error("{0}")]
+    Runtime(String),
+}
+
+/// Results of library calls.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The exit code this error ends the process with.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => exit::USAGE,
+            _ => exit::RUNTIME,
+        }
+    }
+
+    /// A usage error from anything printable.
+    pub fn usage(msg: impl fmt::Display) -> Self {
+        Error::Usage(msg.to_string())
+    }
+
+    /// A runtime error from anything printable.
+    pub fn runtime(msg: impl fmt::Display) -> Self {
+        Error::Runtime(msg.to_string())
+    }
+
+    /// Wraps a kube client error with the action that failed and a hint that fits its cause.
+    pub fn kube(action: impl Into<String>, err: kube::Error, ctx: &crate::cluster::Target) -> Self {
+        Error::Kube {
+            action: action.into(),
+            detail: describe_kube_error(&err, ctx),
+        }
+    }
+}
+
+/// Turns a kube error into a one-line cause plus what to do about it.
+fn describe_kube_error(err: &kube::Error, ctx: &crate::cluster::Target) -> String {
+    match err {
+        kube::Error::Api(status) => {
+            let msg = status.message.trim_end_matches('.');
+            match status.code {
+                401 => format!(
+                    "the apiserver at {} rejected the credentials of {} (401 Unauthorized): \
+                     check --kubeconfig, --context and --user, or refresh the credentials",
+                    ctx.server, ctx.user
+                ),
+                403 => format!(
+                    "{msg} (403 Forbidden, running as {}): ask a cluster admin for RBAC on \
+                     secrets in kube-system, or use --as/--context with a privileged identity",
+                    ctx.user
+                ),
+                404 => format!("{msg} (404 Not Found)"),
+                409 => format!("{msg} (409 Conflict)"),
+                code => format!("{msg} ({code} {})", status.reason),
+            }
+        }
+        other => {
+            let cause = error_chain(other);
+            format!(
+                "cannot reach the apiserver at {}: {cause}: check that the cluster is running \
+                 and that --kubeconfig/--context point at it",
+                ctx.server
+            )
+        }
+    }
+}
+
+/// Joins an error and its sources into one line, dropping repeated fragments (client libraries
+/// often wrap "connection refused" three times).
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let s = e.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = e.source();
+    }
+    parts.join(": ").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn chain_joins_sources_without_repeats() {
+        let e = Outer(std::io::Error::new(std::io::ErrorKind::Other, "connection refused"));
+        assert_eq!(error_chain(&e), "outer: connection refused");
+    }
+
+    #[test]
+    fn usage_errors_exit_2_and_others_1() {
+        assert_eq!(Error::usage("x").exit_code(), 2);
+        assert_eq!(Error::runtime("x").exit_code(), 1);
+        assert_eq!(Error::NotYetAvailable("publish").exit_code(), 1);
+    }
+}

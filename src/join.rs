@@ -1,0 +1,61 @@
+//! The `kubeadm join` command line, exactly as `kubeadm token create --print-join-command`
+//! prints it (one `--discovery-token-ca-cert-hash` per CA certificate).
+
+/// The endpoint kubeadm puts in join commands: the server URL without `https://` or a
+/// trailing slash.
+pub fn endpoint(server: &str) -> String {
+    server
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// `kubeadm join <endpoint> --token <token> --discovery-token-ca-cert-hash <pin>...`, with
+/// `--control-plane --certificate-key <key>` when a certificate key is given.
+pub fn command(endpoint: &str, token: &str, pins: &[String], certificate_key: Option<&str>) -> String {
+    let mut s = format!("kubeadm join {endpoint} --token {token}");
+    for p in pins {
+        s.push_str(" --discovery-token-ca-cert-hash ");
+        s.push_str(p);
+    }
+    if let Some(k) = certificate_key {
+        s.push_str(" --control-plane --certificate-key ");
+        s.push_str(k);
+    }
+    s
+}
+
+/// Checks a `--certificate-key`: the hex AES-256 key kubeadm's `upload-certs` prints.
+pub fn validate_certificate_key(k: &str) -> Result<(), String> {
+    if k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err("invalid --certificate-key: expected 64 hex characters (from `kubeadm init phase upload-certs --upload-certs`)".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_and_control_plane_commands() {
+        let pins = vec!["sha256:aa".to_string(), "sha256:bb".to_string()];
+        assert_eq!(endpoint("https://10.0.0.1:6443/"), "10.0.0.1:6443");
+        assert_eq!(
+            command("10.0.0.1:6443", "abcdef.0123456789abcdef", &pins, None),
+            "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef \
+             --discovery-token-ca-cert-hash sha256:aa --discovery-token-ca-cert-hash sha256:bb"
+        );
+        let k = "0".repeat(64);
+        assert!(command("h:1", "t", &pins[..1], Some(&k))
+            .ends_with(&format!("sha256:aa --control-plane --certificate-key {k}")));
+    }
+
+    #[test]
+    fn certificate_keys_are_checked() {
+        assert!(validate_certificate_key(&"ab".repeat(32)).is_ok());
+        assert!(validate_certificate_key("abc").is_err());
+        assert!(validate_certificate_key(&"zz".repeat(32)).is_err());
+    }
+}

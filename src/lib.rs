@@ -1,0 +1,168 @@
+//! kubectl-jointoken: create, list, prune, publish and rotate Kubernetes bootstrap (join)
+//! tokens, exactly as kubeadm writes them.
+//!
+//! Module map:
+//! - [`cli`]: kubectl's global flags, output and dry-run flags, shared by every command.
+//! - [`commands`]: one module per verb: its clap `Args` (doc comments are the help) and `run`,
+//!   which returns a typed report.
+//! - [`output`]: renders reports as columns, JSON, YAML or names; the only writer of stdout data.
+//! - [`token`]: the token codec and the bootstrap-token Secret; [`duration`]: Go durations;
+//!   [`pki`]: CA bundles and pins; [`jws`]: cluster-info signatures; [`join`]: join commands;
+//!   [`prune`]: which tokens a prune removes; [`kubeconfig`]: kubeconfig documents and atomic
+//!   0600 files; [`cluster`]: kubeconfig resolution and the client.
+//! - [`error`]: the typed error and the exit-code mapping.
+//!
+//! Every binary is a three-line `main` that calls [`main`] with the [`Tool`] it is, so
+//! `kubectl-jointoken create` and `kubectl-jointoken-create` behave identically.
+
+pub mod cli;
+pub mod cluster;
+pub mod commands;
+pub mod duration;
+pub mod error;
+pub mod join;
+pub mod jws;
+pub mod kubeconfig;
+pub mod output;
+pub mod pki;
+pub mod prune;
+pub mod token;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use error::{Error, Result};
+
+/// Which binary is running: the dispatcher or one of the per-verb plugins kubectl may find.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tool {
+    /// `kubectl-jointoken`: takes the verb as its first argument.
+    Dispatcher,
+    /// `kubectl-jointoken-create`.
+    Create,
+    /// `kubectl-jointoken-publish`.
+    Publish,
+    /// `kubectl-jointoken-list`.
+    List,
+    /// `kubectl-jointoken-prune`.
+    Prune,
+    /// `kubectl-jointoken-kubeconfig`.
+    Kubeconfig,
+    /// `kubectl-jointoken-schedule`.
+    Schedule,
+}
+
+impl Tool {
+    /// The verb a per-verb binary stands for.
+    fn verb(self) -> Option<&'static str> {
+        match self {
+            Tool::Dispatcher => None,
+            Tool::Create => Some("create"),
+            Tool::Publish => Some("publish"),
+            Tool::List => Some("list"),
+            Tool::Prune => Some("prune"),
+            Tool::Kubeconfig => Some("kubeconfig"),
+            Tool::Schedule => Some("schedule"),
+        }
+    }
+}
+
+/// Entry point of every binary.
+pub fn main(tool: Tool) -> ExitCode {
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    if args.is_empty() {
+        args.push("kubectl-jointoken".into());
+    }
+    if let Some(verb) = tool.verb() {
+        // A per-verb binary is the dispatcher with its verb already typed.
+        args.insert(1, verb.into());
+    }
+    ExitCode::from(run_args(args))
+}
+
+/// Parses `args` (argv, program name first), runs the command, prints, and returns the exit code.
+pub fn run_args(args: Vec<OsString>) -> u8 {
+    let cli = match commands::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with exit 0; real usage errors to stderr with 2.
+            let code = if e.use_stderr() {
+                error::exit::USAGE
+            } else {
+                error::exit::OK
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    init_tracing(cli.global.verbosity);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return error::exit::RUNTIME;
+        }
+    };
+    let result = runtime.block_on(commands::dispatch(cli));
+    // Do not wait for lingering connection tasks at exit.
+    runtime.shutdown_background();
+    match result {
+        Ok(text) => write_stdout(&text),
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Writes data to stdout; a closed pipe (`| head`) is success, as in ripgrep.
+fn write_stdout(text: &str) -> u8 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => error::exit::OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => error::exit::OK,
+        Err(e) => {
+            eprintln!("error: cannot write to stdout: {e}");
+            error::exit::RUNTIME
+        }
+    }
+}
+
+/// Logs go to stderr. Our crate follows `-v`; HTTP and TLS crates stay at warnings whatever the
+/// level, so no header or body (which could carry a token) is ever logged.
+fn init_tracing(verbosity: u8) {
+    use tracing::level_filters::LevelFilter;
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+    let ours = match verbosity {
+        0 | 1 => LevelFilter::WARN,
+        2 | 3 => LevelFilter::INFO,
+        4 | 5 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    };
+    let kube = if verbosity >= 4 {
+        LevelFilter::DEBUG
+    } else {
+        LevelFilter::WARN
+    };
+    let filter = Targets::new()
+        .with_default(LevelFilter::WARN)
+        .with_target("kubectl_jointoken", ours)
+        .with_target("kube_client", kube);
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .without_time(),
+        )
+        .with(filter)
+        .try_init();
+}

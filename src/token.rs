@@ -1,0 +1,600 @@
+//! Bootstrap tokens: the `id.secret` value, its CSPRNG generation, validation, and the
+//! `kube-system/bootstrap-token-<id>` Secret exactly as kubeadm writes and reads it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+/// Namespace every bootstrap token lives in.
+pub const NAMESPACE: &str = "kube-system";
+/// Secret type of bootstrap tokens.
+pub const SECRET_TYPE: &str = "bootstrap.kubernetes.io/token";
+/// Name prefix of bootstrap-token Secrets.
+pub const SECRET_PREFIX: &str = "bootstrap-token-";
+/// kubeadm's default extra group.
+pub const DEFAULT_GROUP: &str = "system:bootstrappers:kubeadm:default-node-token";
+/// Usages kubeadm knows, in its order.
+pub const KNOWN_USAGES: [&str; 2] = ["signing", "authentication"];
+
+const ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+const ID_LEN: usize = 6;
+const SECRET_LEN: usize = 16;
+
+/// The public half of a token: 6 characters of `[a-z0-9]`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TokenId(String);
+
+impl TokenId {
+    /// Validates an id.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.len() == ID_LEN && s.bytes().all(is_token_char) {
+            Ok(TokenId(s.to_owned()))
+        } else {
+            Err(format!(
+                "invalid token id {s:?}: expected 6 characters of [a-z0-9]"
+            ))
+        }
+    }
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Name of the Secret that holds this token.
+    pub fn secret_name(&self) -> String {
+        format!("{SECRET_PREFIX}{}", self.0)
+    }
+}
+
+impl fmt::Display for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The private half of a token. Its Debug output is redacted so it never lands in logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenSecret(String);
+
+impl TokenSecret {
+    /// The secret as text: call only where the secret must be written out.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for TokenSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenSecret(****************)")
+    }
+}
+
+/// A full bootstrap token `id.secret`. No Display: use [`Token::expose`] or [`Token::masked`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// Public id.
+    pub id: TokenId,
+    /// Private secret.
+    pub secret: TokenSecret,
+}
+
+impl Token {
+    /// A fresh token from the OS CSPRNG.
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        Ok(Token {
+            id: TokenId(random_string(ID_LEN)?),
+            secret: TokenSecret(random_string(SECRET_LEN)?),
+        })
+    }
+    /// `id.secret`, the value kubeadm and kubelets use.
+    pub fn expose(&self) -> String {
+        format!("{}.{}", self.id, self.secret.0)
+    }
+    /// `id.****************`, for tables and logs.
+    pub fn masked(&self) -> String {
+        masked(&self.id)
+    }
+}
+
+/// The masked form of a token with this id.
+pub fn masked(id: &TokenId) -> String {
+    format!("{id}.{}", "*".repeat(SECRET_LEN))
+}
+
+impl FromStr for Token {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let err = || {
+            "invalid token: expected the form abcdef.0123456789abcdef (6 + 16 characters of [a-z0-9])"
+                .to_string()
+        };
+        let (id, secret) = s.split_once('.').ok_or_else(err)?;
+        if id.len() != ID_LEN
+            || secret.len() != SECRET_LEN
+            || !id.bytes().all(is_token_char)
+            || !secret.bytes().all(is_token_char)
+        {
+            return Err(err());
+        }
+        Ok(Token {
+            id: TokenId(id.into()),
+            secret: TokenSecret(secret.into()),
+        })
+    }
+}
+
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_digit() || b.is_ascii_lowercase()
+}
+
+/// `len` characters from the alphabet, uniformly: bytes ≥ 252 (= 7 × 36) are rejected so the
+/// modulo introduces no bias.
+fn random_string(len: usize) -> Result<String, getrandom::Error> {
+    let mut out = String::with_capacity(len);
+    let mut buf = [0u8; 32];
+    while out.len() < len {
+        getrandom::fill(&mut buf)?;
+        for &b in &buf {
+            if out.len() == len {
+                break;
+            }
+            if b < 252 {
+                out.push(ALPHABET[(b % 36) as usize] as char);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Checks an extra group as the apiserver's authenticator does.
+pub fn validate_group(g: &str) -> Result<(), String> {
+    let rest = g.strip_prefix("system:bootstrappers:");
+    let ok = match rest {
+        Some(r) => {
+            !r.is_empty()
+                && r.len() <= 256
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b':' || b == b'-')
+                && r.bytes()
+                    .last()
+                    .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        }
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid extra group {g:?}: groups must match system:bootstrappers:[a-z0-9:-]{{0,255}}[a-z0-9]"
+        ))
+    }
+}
+
+/// Checks a usage name.
+pub fn validate_usage(u: &str) -> Result<(), String> {
+    if KNOWN_USAGES.contains(&u) {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid usage {u:?}: valid usages are signing, authentication"
+        ))
+    }
+}
+
+/// What `create` asks for: everything a bootstrap-token Secret holds.
+#[derive(Clone, Debug)]
+pub struct TokenSpec {
+    /// The token.
+    pub token: Token,
+    /// Human description.
+    pub description: Option<String>,
+    /// Absolute expiry; `None` = never.
+    pub expires: Option<Timestamp>,
+    /// Usages, e.g. `signing`, `authentication`.
+    pub usages: Vec<String>,
+    /// Extra groups.
+    pub groups: Vec<String>,
+    /// Labels to set on the Secret (kubeadm sets none; rotation marks its own tokens).
+    pub labels: BTreeMap<String, String>,
+}
+
+impl TokenSpec {
+    /// Validates usages and groups together, as kubeadm does.
+    pub fn validate(&self) -> Result<(), String> {
+        for u in &self.usages {
+            validate_usage(u)?;
+        }
+        for g in &self.groups {
+            validate_group(g)?;
+        }
+        if !self.groups.is_empty() && !self.usages.iter().any(|u| u == "authentication") {
+            return Err(
+                "--groups needs the authentication usage: add it to --usages or drop --groups"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The Secret kubeadm's `token create` would write for this spec.
+    pub fn to_secret(&self) -> Secret {
+        let mut data = BTreeMap::new();
+        let mut put = |k: &str, v: &str| {
+            data.insert(k.to_string(), ByteString(v.as_bytes().to_vec()));
+        };
+        put("token-id", self.token.id.as_str());
+        put("token-secret", self.token.secret.expose());
+        if let Some(d) = self.description.as_deref().filter(|d| !d.is_empty()) {
+            put("description", d);
+        }
+        if let Some(e) = self.expires {
+            put("expiration", &format_expiration(e));
+        }
+        for u in &self.usages {
+            put(&format!("usage-bootstrap-{u}"), "true");
+        }
+        if !self.groups.is_empty() {
+            put("auth-extra-groups", &self.groups.join(","));
+        }
+        Secret {
+            metadata: ObjectMeta {
+                name: Some(self.token.id.secret_name()),
+                namespace: Some(NAMESPACE.into()),
+                labels: (!self.labels.is_empty()).then(|| self.labels.clone()),
+                ..Default::default()
+            },
+            type_: Some(SECRET_TYPE.into()),
+            data: Some(data),
+            ..Default::default()
+        }
+    }
+}
+
+/// RFC 3339 UTC with whole seconds, e.g. `2026-11-23T08:00:00Z`.
+pub fn format_expiration(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// When a token expires, as read from a Secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    /// No `expiration` key: valid forever, and tokencleaner never deletes it.
+    Never,
+    /// A parseable expiry.
+    At(Timestamp),
+    /// Unparseable: the apiserver treats it as expired.
+    Unparseable(String),
+}
+
+impl Expiry {
+    /// Whether the token is expired at `now` (unparseable counts as expired, as upstream).
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        match self {
+            Expiry::Never => false,
+            Expiry::At(t) => *t <= now,
+            Expiry::Unparseable(_) => true,
+        }
+    }
+}
+
+/// A bootstrap-token Secret as read back, tolerant of anything a cluster may hold.
+#[derive(Clone, Debug)]
+pub struct TokenRecord {
+    /// Secret name.
+    pub name: String,
+    /// Secret UID, for delete preconditions.
+    pub uid: Option<String>,
+    /// The id, when valid.
+    pub id: Option<TokenId>,
+    /// The token, when id and secret are valid.
+    pub token: Option<Token>,
+    /// Expiry.
+    pub expires: Expiry,
+    /// Usages whose value is exactly `"true"`, sorted as kubeadm lists them.
+    pub usages: Vec<String>,
+    /// Extra groups.
+    pub groups: Vec<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Creation time of the Secret.
+    pub created: Option<Timestamp>,
+    /// Labels on the Secret.
+    pub labels: BTreeMap<String, String>,
+    /// Why the apiserver would not accept this token, if it would not (one entry per reason).
+    pub problems: Vec<String>,
+}
+
+impl TokenRecord {
+    /// Decodes a Secret of the bootstrap-token type. Never fails: problems are recorded.
+    pub fn from_secret(secret: &Secret) -> Self {
+        let name = secret.metadata.name.clone().unwrap_or_default();
+        let empty = BTreeMap::new();
+        let data = secret.data.as_ref().unwrap_or(&empty);
+        let get = |k: &str| {
+            data.get(k)
+                .map(|v| String::from_utf8_lossy(&v.0).into_owned())
+        };
+        let mut problems = Vec::new();
+        let id = match get("token-id") {
+            Some(raw) => match TokenId::parse(&raw) {
+                Ok(id) => Some(id),
+                Err(e) => {
+                    problems.push(e);
+                    None
+                }
+            },
+            None => {
+                problems.push("missing token-id".into());
+                None
+            }
+        };
+        if let Some(id) = &id
+            && name != id.secret_name()
+        {
+            problems.push(format!("token-id {id} does not match the Secret name {name}"));
+        }
+        let token = match (&id, get("token-secret")) {
+            (Some(id), Some(s)) => match format!("{id}.{s}").parse::<Token>() {
+                Ok(t) => Some(t),
+                Err(_) => {
+                    problems.push("token-secret is not 16 characters of [a-z0-9]".into());
+                    None
+                }
+            },
+            (_, None) => {
+                problems.push("missing token-secret".into());
+                None
+            }
+            _ => None,
+        };
+        let expires = match get("expiration") {
+            None => Expiry::Never,
+            Some(raw) => match raw.parse::<Timestamp>() {
+                Ok(t) => Expiry::At(t),
+                Err(_) => {
+                    problems.push(format!("unparseable expiration {raw:?}"));
+                    Expiry::Unparseable(raw)
+                }
+            },
+        };
+        let mut usages: Vec<String> = data
+            .iter()
+            .filter_map(|(k, v)| {
+                let u = k.strip_prefix("usage-bootstrap-")?;
+                (v.0 == b"true").then(|| u.to_string())
+            })
+            .collect();
+        usages.sort();
+        let groups: Vec<String> = get("auth-extra-groups")
+            .map(|g| {
+                g.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for g in &groups {
+            if let Err(e) = validate_group(g) {
+                problems.push(e);
+            }
+        }
+        TokenRecord {
+            name,
+            uid: secret.metadata.uid.clone(),
+            id,
+            token,
+            expires,
+            usages,
+            groups,
+            description: get("description").filter(|d| !d.is_empty()),
+            created: secret.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            labels: secret.metadata.labels.clone().unwrap_or_default(),
+            problems,
+        }
+    }
+
+    /// The token column: masked unless `show_secret`; the Secret name when the token is invalid.
+    pub fn display_token(&self, show_secret: bool) -> String {
+        match (&self.token, &self.id) {
+            (Some(t), _) if show_secret => t.expose(),
+            (_, Some(id)) => masked(id),
+            _ => format!("<invalid:{}>", self.name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn spec() -> TokenSpec {
+        TokenSpec {
+            token: "abcdef.0123456789abcdef".parse().unwrap(),
+            description: Some("for node-7".into()),
+            expires: Some("2026-11-24T08:00:00Z".parse().unwrap()),
+            usages: vec!["signing".into(), "authentication".into()],
+            groups: vec![DEFAULT_GROUP.into()],
+            labels: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn generated_tokens_have_the_right_form_and_do_not_repeat() {
+        let mut seen = HashSet::new();
+        let mut chars = HashSet::new();
+        for _ in 0..20_000 {
+            let t = Token::generate().unwrap();
+            let s = t.expose();
+            assert_eq!(s.len(), 23);
+            let reparsed: Token = s.parse().unwrap();
+            assert_eq!(reparsed, t);
+            chars.extend(s.bytes().filter(|b| *b != b'.'));
+            assert!(seen.insert(s), "duplicate token");
+        }
+        // Every one of the 36 characters shows up in a large sample.
+        assert_eq!(chars.len(), 36);
+    }
+
+    #[test]
+    fn generation_is_roughly_uniform() {
+        // 36 buckets over 360k characters: a modulo bias of 256 % 36 would push the first four
+        // characters ~14% above the rest; allow 5% around the mean.
+        let mut counts = [0usize; 36];
+        for _ in 0..(360_000 / 16) {
+            for b in random_string(16).unwrap().bytes() {
+                let i = ALPHABET.iter().position(|a| *a == b).unwrap();
+                counts[i] += 1;
+            }
+        }
+        for c in counts {
+            assert!((9500..=10500).contains(&c), "bucket {c}");
+        }
+    }
+
+    #[test]
+    fn parse_rejects_malformed_tokens() {
+        for bad in [
+            "",
+            "abcdef",
+            "abcdef.",
+            "abcde.0123456789abcdef",
+            "abcdef.0123456789abcde",
+            "ABCDEF.0123456789abcdef",
+            "abcdef:0123456789abcdef",
+            "abcdef.0123456789abcdef.",
+            "abc-ef.0123456789abcdef",
+        ] {
+            assert!(bad.parse::<Token>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let t: Token = "abcdef.0123456789abcdef".parse().unwrap();
+        assert!(!format!("{t:?}").contains("0123456789abcdef"));
+        assert_eq!(t.masked(), "abcdef.****************");
+    }
+
+    #[test]
+    fn secret_is_written_as_kubeadm_writes_it() {
+        let s = spec().to_secret();
+        assert_eq!(s.metadata.name.as_deref(), Some("bootstrap-token-abcdef"));
+        assert_eq!(s.metadata.namespace.as_deref(), Some("kube-system"));
+        assert_eq!(s.type_.as_deref(), Some(SECRET_TYPE));
+        let data: BTreeMap<_, _> = s
+            .data
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (k, String::from_utf8(v.0).unwrap()))
+            .collect();
+        let want: BTreeMap<String, String> = [
+            ("auth-extra-groups", DEFAULT_GROUP),
+            ("description", "for node-7"),
+            ("expiration", "2026-11-24T08:00:00Z"),
+            ("token-id", "abcdef"),
+            ("token-secret", "0123456789abcdef"),
+            ("usage-bootstrap-authentication", "true"),
+            ("usage-bootstrap-signing", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+        assert_eq!(data, want);
+        assert!(s.metadata.labels.is_none());
+    }
+
+    #[test]
+    fn never_expiring_tokens_have_no_expiration_key() {
+        let mut sp = spec();
+        sp.expires = None;
+        sp.description = None;
+        sp.groups.clear();
+        let data = sp.to_secret().data.unwrap();
+        assert!(!data.contains_key("expiration"));
+        assert!(!data.contains_key("description"));
+        assert!(!data.contains_key("auth-extra-groups"));
+    }
+
+    #[test]
+    fn round_trip_through_the_secret() {
+        let sp = spec();
+        let mut secret = sp.to_secret();
+        secret.metadata.uid = Some("u-1".into());
+        let r = TokenRecord::from_secret(&secret);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert_eq!(r.token.as_ref().unwrap(), &sp.token);
+        assert_eq!(r.expires, Expiry::At(sp.expires.unwrap()));
+        assert_eq!(r.usages, vec!["authentication", "signing"]);
+        assert_eq!(r.groups, sp.groups);
+        assert_eq!(r.description.as_deref(), Some("for node-7"));
+        assert_eq!(r.uid.as_deref(), Some("u-1"));
+    }
+
+    #[test]
+    fn decode_follows_the_authenticators_rules() {
+        let mut secret = spec().to_secret();
+        let data = secret.data.as_mut().unwrap();
+        // Only the exact string "true" counts as a usage.
+        data.insert("usage-bootstrap-signing".into(), ByteString(b"True".to_vec()));
+        data.insert("expiration".into(), ByteString(b"tomorrow".to_vec()));
+        data.insert(
+            "auth-extra-groups".into(),
+            ByteString(b"system:bootstrappers:ok,system:masters".to_vec()),
+        );
+        let r = TokenRecord::from_secret(&secret);
+        assert_eq!(r.usages, vec!["authentication"]);
+        assert!(matches!(r.expires, Expiry::Unparseable(_)));
+        assert!(r.expires.is_expired(Timestamp::UNIX_EPOCH));
+        assert_eq!(r.problems.len(), 2, "{:?}", r.problems);
+    }
+
+    #[test]
+    fn decode_flags_id_mismatch_and_missing_fields() {
+        let mut secret = spec().to_secret();
+        secret.metadata.name = Some("bootstrap-token-zzzzzz".into());
+        secret.data.as_mut().unwrap().remove("token-secret");
+        let r = TokenRecord::from_secret(&secret);
+        assert!(r.token.is_none());
+        assert!(r.problems.iter().any(|p| p.contains("does not match")));
+        assert!(r.problems.iter().any(|p| p.contains("missing token-secret")));
+        assert_eq!(r.display_token(true), "abcdef.****************");
+    }
+
+    #[test]
+    fn groups_and_usages_are_validated() {
+        assert!(validate_group("system:bootstrappers:kubeadm:default-node-token").is_ok());
+        assert!(validate_group("system:bootstrappers:a").is_ok());
+        for bad in [
+            "system:bootstrappers:",
+            "system:bootstrappers:x-",
+            "system:bootstrappers:UPPER",
+            "system:masters",
+            "system:bootstrappers",
+        ] {
+            assert!(validate_group(bad).is_err(), "{bad}");
+        }
+        let mut sp = spec();
+        sp.usages = vec!["signing".into()];
+        assert!(sp.validate().unwrap_err().contains("authentication"));
+        sp.usages = vec!["frobnicate".into()];
+        assert!(sp.validate().unwrap_err().contains("invalid usage"));
+    }
+
+    #[test]
+    fn expiry_maths_with_a_fixed_clock() {
+        let now: Timestamp = "2026-11-23T08:00:00Z".parse().unwrap();
+        assert!(!Expiry::Never.is_expired(now));
+        assert!(Expiry::At(now).is_expired(now));
+        assert!(!Expiry::At("2026-11-23T08:00:01Z".parse().unwrap()).is_expired(now));
+        assert_eq!(
+            format_expiration("2026-11-23T08:00:00.750+01:00".parse().unwrap()),
+            "2026-11-23T07:00:00Z"
+        );
+    }
+}
