@@ -147,10 +147,11 @@ fn init_tracing(verbosity: u8) {
         4 | 5 => LevelFilter::DEBUG,
         _ => LevelFilter::TRACE,
     };
+    // kube-client logs every failed request at ERROR; our own error line already says it.
     let kube = if verbosity >= 4 {
         LevelFilter::DEBUG
     } else {
-        LevelFilter::WARN
+        LevelFilter::OFF
     };
     let filter = Targets::new()
         .with_default(LevelFilter::WARN)
@@ -161,6 +162,7 @@ fn init_tracing(verbosity: u8) {
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
                 .with_target(false)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .without_time(),
         )
         .with(filter)

@@ -1,0 +1,261 @@
+//! CLI transcripts: each test runs a real binary with a cleared environment (HOME pinned to a
+//! temp dir, no KUBECONFIG) and checks stdout, stderr and the exit code together, so a test
+//! reads like a terminal session. Nothing here needs a cluster.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+struct Env {
+    home: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Env {
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn bin(name: &str) -> PathBuf {
+        match name {
+            "kubectl-jointoken" => env!("CARGO_BIN_EXE_kubectl-jointoken").into(),
+            "kubectl-jointoken-create" => env!("CARGO_BIN_EXE_kubectl-jointoken-create").into(),
+            "kubectl-jointoken-list" => env!("CARGO_BIN_EXE_kubectl-jointoken-list").into(),
+            "kubectl-jointoken-prune" => env!("CARGO_BIN_EXE_kubectl-jointoken-prune").into(),
+            "kubectl-jointoken-publish" => env!("CARGO_BIN_EXE_kubectl-jointoken-publish").into(),
+            "kubectl-jointoken-schedule" => env!("CARGO_BIN_EXE_kubectl-jointoken-schedule").into(),
+            "kubectl-jointoken-kubeconfig" => {
+                env!("CARGO_BIN_EXE_kubectl-jointoken-kubeconfig").into()
+            }
+            other => panic!("unknown binary {other}"),
+        }
+    }
+
+    fn run(&self, bin: &str, args: &[&str]) -> Run {
+        self.run_env(bin, args, &[])
+    }
+
+    fn run_env(&self, bin: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let out = Command::new(Self::bin(bin))
+            .args(args)
+            .env_clear()
+            .env("HOME", self.home.path())
+            .env("PATH", "/usr/bin:/bin")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+
+    /// A kubeconfig pointing at a port nothing listens on, with a real CA fixture.
+    fn dead_kubeconfig(&self) -> PathBuf {
+        let ca = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ca1.pem")).unwrap();
+        use base64::Engine;
+        let ca64 = base64::engine::general_purpose::STANDARD.encode(ca);
+        let p = self.home.path().join("dead.kubeconfig");
+        std::fs::write(
+            &p,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:9\n    certificate-authority-data: {ca64}\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: u\ncurrent-context: dead\nusers:\n- name: u\n  user:\n    token: not-a-real-token\n"
+            ),
+        )
+        .unwrap();
+        p
+    }
+}
+
+#[test]
+fn help_reads_like_kubectl_and_goes_to_stdout() {
+    let e = Env::new();
+    let r = e.run("kubectl-jointoken", &["--help"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("Usage: kubectl jointoken [OPTIONS] <COMMAND>"), "{}", r.stdout);
+    for verb in ["create", "list", "prune", "kubeconfig", "publish", "schedule"] {
+        assert!(r.stdout.contains(&format!("  {verb}")), "missing {verb}");
+    }
+    assert!(r.stdout.contains("--kubeconfig <PATH>"));
+    assert!(r.stdout.contains("--as-group <GROUP>"));
+    assert!(r.stderr.is_empty());
+}
+
+#[test]
+fn per_verb_binary_behaves_like_the_dispatcher() {
+    let e = Env::new();
+    let a = e.run("kubectl-jointoken", &["create", "--help"]);
+    let b = e.run("kubectl-jointoken-create", &["--help"]);
+    assert_eq!(a.code, 0);
+    assert_eq!(a.stdout, b.stdout);
+    assert!(a.stdout.contains("Usage: kubectl jointoken create [OPTIONS] [TOKEN]"), "{}", a.stdout);
+    assert!(a.stdout.contains("--ttl <TTL>"));
+    assert!(a.stdout.contains("[default: 24h]"));
+}
+
+#[test]
+fn version_prints_to_stdout() {
+    let e = Env::new();
+    let r = e.run("kubectl-jointoken", &["--version"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout, format!("kubectl-jointoken {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let e = Env::new();
+    let r = e.run("kubectl-jointoken", &["list", "--frobnicate"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("unexpected argument '--frobnicate'"), "{}", r.stderr);
+}
+
+#[test]
+fn bad_ttl_is_a_usage_error_naming_the_fix() {
+    let e = Env::new();
+    let r = e.run("kubectl-jointoken", &["create", "--ttl", "1d"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("invalid duration \"1d\": use Go syntax such as 90s, 30m, 2h30m or 0"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn bad_token_is_rejected_before_any_cluster_access() {
+    let e = Env::new();
+    let r = e.run("kubectl-jointoken-create", &["--token", "ABCDEF.0123456789abcdef"]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert_eq!(
+        r.stderr,
+        "error: invalid token: expected the form abcdef.0123456789abcdef (6 + 16 characters of [a-z0-9])\n"
+    );
+}
+
+#[test]
+fn groups_need_the_authentication_usage() {
+    let e = Env::new();
+    let r = e.run("kubectl-jointoken", &["create", "--usages", "signing"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: --groups needs the authentication usage: add it to --usages or drop --groups\n"
+    );
+    let r = e.run("kubectl-jointoken", &["create", "--groups", "system:masters"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("invalid extra group \"system:masters\""), "{}", r.stderr);
+    let r = e.run("kubectl-jointoken", &["create", "--usages", "signing,frob"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("invalid usage \"frob\""), "{}", r.stderr);
+}
+
+#[test]
+fn token_commands_refuse_other_namespaces() {
+    let e = Env::new();
+    for verb in ["create", "list", "prune"] {
+        let r = e.run("kubectl-jointoken", &[verb, "-n", "default"]);
+        assert_eq!(r.code, 2, "{verb}");
+        assert_eq!(
+            r.stderr,
+            "error: bootstrap tokens live only in kube-system, not \"default\": drop -n/--namespace\n"
+        );
+    }
+    let r = e.run("kubectl-jointoken", &["list", "-n", "kube-system", "--kubeconfig", "/nonexistent"]);
+    assert_eq!(r.code, 1, "kube-system is accepted, then the kubeconfig fails");
+}
+
+#[test]
+fn missing_kubeconfig_is_one_clear_line() {
+    let e = Env::new();
+    let r = e.run("kubectl-jointoken", &["list"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.is_empty());
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.starts_with("error: no kubeconfig found"), "{}", r.stderr);
+    assert!(r.stderr.contains("pass --kubeconfig or set KUBECONFIG"));
+
+    let r = e.run("kubectl-jointoken", &["list", "--kubeconfig", "/nonexistent/config"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.starts_with("error: cannot load kubeconfig:"), "{}", r.stderr);
+    assert!(r.stderr.contains("/nonexistent/config"));
+}
+
+#[test]
+fn unreachable_apiserver_names_the_server() {
+    let e = Env::new();
+    let kc = e.dead_kubeconfig();
+    let r = e.run("kubectl-jointoken", &["list", "--kubeconfig", kc.to_str().unwrap(), "--request-timeout", "5s"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.starts_with("error: cannot list bootstrap tokens: cannot reach the apiserver at https://127.0.0.1:9"), "{}", r.stderr);
+}
+
+#[test]
+fn create_against_an_unreachable_server_writes_nothing_and_leaks_no_secret() {
+    let e = Env::new();
+    let kc = e.dead_kubeconfig();
+    let r = e.run_env(
+        "kubectl-jointoken",
+        &["create", "--token", "abcdef.0123456789abcdef", "-v", "9"],
+        &[("KUBECONFIG", kc.to_str().unwrap())],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("cannot create bootstrap token abcdef"), "{}", r.stderr);
+    assert!(!r.stderr.contains("0123456789abcdef"), "secret leaked: {}", r.stderr);
+}
+
+#[test]
+fn kubeconfig_needs_a_credential_and_refuses_to_clobber() {
+    let e = Env::new();
+    let r = e.run("kubectl-jointoken", &["kubeconfig"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--token ID.SECRET, --create, or --service-account NAME"));
+    let existing = e.home.path().join("bootstrap.conf");
+    std::fs::write(&existing, "keep me").unwrap();
+    let r = e.run(
+        "kubectl-jointoken",
+        &["kubeconfig", "--token", "abcdef.0123456789abcdef", "--output-file", existing.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("already exists: pass --force to replace it"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
+    let r = e.run(
+        "kubectl-jointoken",
+        &["kubeconfig", "--service-account", "scanner", "-n", "ci", "--duration", "5m"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("below the apiserver's minimum of 10m"), "{}", r.stderr);
+}
+
+#[test]
+fn dry_run_values_are_checked() {
+    let e = Env::new();
+    let r = e.run("kubectl-jointoken", &["create", "--dry-run=maybe"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("invalid value 'maybe' for '--dry-run"), "{}", r.stderr);
+}
+
+#[test]
+fn output_formats_are_checked() {
+    let e = Env::new();
+    let r = e.run("kubectl-jointoken", &["list", "-o", "xml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("[possible values: table, wide, json, yaml, name]"), "{}", r.stderr);
+}
+
+#[test]
+fn unfinished_verbs_say_so_and_fail() {
+    let e = Env::new();
+    for bin in ["kubectl-jointoken-schedule"] {
+        let r = e.run(bin, &[]);
+        assert_eq!(r.code, 1);
+        assert!(r.stderr.contains("is not yet available"), "{}", r.stderr);
+        assert!(r.stdout.is_empty());
+    }
+}
