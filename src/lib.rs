@@ -25,6 +25,7 @@ pub mod jws;
 pub mod kubeconfig;
 pub mod output;
 pub mod pki;
+pub mod publish;
 pub mod prune;
 pub mod token;
 
@@ -99,6 +100,8 @@ pub fn run_args(args: Vec<OsString>) -> u8 {
         }
     };
     init_tracing(cli.global.verbosity);
+    // One TLS provider (ring) for the kube and Vault clients alike; ignore "already installed".
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

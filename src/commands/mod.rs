@@ -2,6 +2,7 @@
 //! `run` that returns a typed report, rendered here through [`crate::output`].
 
 pub mod create;
+pub mod fetch;
 pub mod kubeconfig;
 pub mod list;
 pub mod prune;
@@ -49,6 +50,8 @@ pub enum Command {
     Kubeconfig(kubeconfig::Args),
     /// Publish a token's join command to Vault and other sinks.
     Publish(publish::Args),
+    /// Fetch a published join command from Vault on a node that is not in the cluster yet.
+    Fetch(fetch::Args),
     /// Install and manage the systemd timer that rotates and publishes tokens.
     Schedule(schedule::Args),
 }
@@ -80,6 +83,7 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
         }
         Command::Kubeconfig(a) => kubeconfig::run(g, &a).await,
         Command::Publish(a) => publish::run(g, &a).await,
+        Command::Fetch(a) => fetch::run(g, &a).await,
         Command::Schedule(a) => schedule::run(g, &a).await,
     }
 }
