@@ -1,0 +1,332 @@
+//! End-to-end proofs against the real control plane of `scripts/e2e` (kube-apiserver, etcd,
+//! kube-controller-manager built from the Kubernetes sources) with independent peers: the
+//! version-matched kubectl and kubeadm. Each test makes its own tokens, so tests run in
+//! parallel on one cluster without stepping on each other.
+
+mod common;
+
+use common::{Harness, harness, unique, wait_for};
+use kubectl_jointoken::jws;
+use serde_json::Value;
+
+fn json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+/// Creates a token through our CLI with `args` and returns its JSON report.
+fn create(h: &Harness, args: &[&str]) -> Value {
+    let mut all = vec!["create", "-o", "json"];
+    all.extend_from_slice(args);
+    json(&h.ours(&all).ok().stdout)
+}
+
+fn secret_exists(h: &Harness, id: &str) -> bool {
+    h.kubectl(&["-n", "kube-system", "get", "secret", &format!("bootstrap-token-{id}")]).code == 0
+}
+
+#[test]
+fn created_token_authenticates_as_system_bootstrap() {
+    let Some(h) = harness() else { return };
+    let r = create(&h, &["--description", "e2e whoami"]);
+    let (token, id) = (r["token"].as_str().unwrap(), r["id"].as_str().unwrap());
+    let who = json(&h.whoami_with_token(token).ok().stdout);
+    assert_eq!(who["status"]["userInfo"]["username"], format!("system:bootstrap:{id}"));
+    let groups: Vec<&str> = who["status"]["userInfo"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_str().unwrap())
+        .collect();
+    assert!(groups.contains(&"system:bootstrappers"), "{groups:?}");
+    assert!(groups.contains(&"system:bootstrappers:kubeadm:default-node-token"), "{groups:?}");
+}
+
+#[test]
+fn token_without_authentication_usage_or_expired_is_refused() {
+    let Some(h) = harness() else { return };
+    let r = create(&h, &["--usages", "signing", "--groups", ""]);
+    let w = h.whoami_with_token(r["token"].as_str().unwrap());
+    assert_ne!(w.code, 0);
+    assert!(w.stderr.contains("Unauthorized"), "{}", w.stderr);
+
+    let r = create(&h, &["--ttl", "2s"]);
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let w = h.whoami_with_token(r["token"].as_str().unwrap());
+    assert_ne!(w.code, 0, "an expired token must not authenticate");
+    assert!(w.stderr.contains("Unauthorized"), "{}", w.stderr);
+}
+
+#[test]
+fn kubeadm_lists_our_token_identically() {
+    let Some(h) = harness() else { return };
+    let desc = unique("e2e-kubeadm-list-");
+    let r = create(&h, &["--description", &desc, "--ttl", "2h"]);
+    let id = r["id"].as_str().unwrap();
+    let out = h.kubeadm(&["token", "list", "-o", "json"]).ok().stdout;
+    // kubeadm prints one JSON object per token, concatenated.
+    let objs: Vec<Value> = serde_json::Deserializer::from_str(&out)
+        .into_iter::<Value>()
+        .map(|v| v.unwrap())
+        .collect();
+    let theirs = objs
+        .iter()
+        .find(|o| o["token"].as_str().unwrap_or("").starts_with(&format!("{id}.")))
+        .unwrap_or_else(|| panic!("kubeadm does not list {id}: {out}"));
+    assert_eq!(theirs["token"], r["token"]);
+    assert_eq!(theirs["description"], desc.as_str());
+    assert_eq!(theirs["usages"], serde_json::json!(["authentication", "signing"]));
+    assert_eq!(theirs["groups"], serde_json::json!(["system:bootstrappers:kubeadm:default-node-token"]));
+    let expires: jiff::Timestamp = theirs["expires"].as_str().unwrap().parse().unwrap();
+    let ours: jiff::Timestamp = r["expiration"].as_str().unwrap().parse().unwrap();
+    assert_eq!(expires, ours);
+    // And the table: kubeadm's TTL column agrees with ours for this token.
+    let table = h.kubeadm(&["token", "list"]).ok().stdout;
+    let row = table.lines().find(|l| l.starts_with(id)).unwrap();
+    assert!(row.split_whitespace().nth(1) == Some("1h") || row.split_whitespace().nth(1) == Some("2h"), "{row}");
+    let ours = h.ours(&["list"]).ok().stdout;
+    let our_row = ours.lines().find(|l| l.starts_with(id)).unwrap();
+    assert!(our_row.starts_with(&format!("{id}.****************")), "{our_row}");
+    assert_eq!(row.split_whitespace().nth(1), our_row.split_whitespace().nth(1));
+
+    // kubeadm can delete ours.
+    h.kubeadm(&["token", "delete", id]).ok();
+    assert!(!secret_exists(&h, id));
+}
+
+#[test]
+fn kubeadm_token_is_listed_and_pruned_by_us() {
+    let Some(h) = harness() else { return };
+    let desc = unique("e2e-kubeadm-made-");
+    let token = h
+        .kubeadm(&["token", "create", "--ttl", "1h", "--description", &desc])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let id = token.split('.').next().unwrap().to_string();
+    let list = json(&h.ours(&["list", "-o", "json", "--show-secret"]).ok().stdout);
+    let item = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["token"] == token.as_str())
+        .unwrap_or_else(|| panic!("{token} not in our list"));
+    assert_eq!(item["apiVersion"], "output.kubeadm.k8s.io/v1alpha3");
+    assert_eq!(item["description"], desc.as_str());
+    // A dry run names it and deletes nothing.
+    let dry = h
+        .ours(&["prune", "--older-than", "0s", "--description-prefix", &desc, "--dry-run=server", "-o", "name"])
+        .ok();
+    assert_eq!(dry.stdout, format!("secret/bootstrap-token-{id}\n"));
+    assert!(secret_exists(&h, &id));
+    let done = h
+        .ours(&["prune", "--older-than", "0s", "--description-prefix", &desc, "-o", "json"])
+        .ok();
+    let rep = json(&done.stdout);
+    assert_eq!(rep["items"][0]["action"], "deleted");
+    assert!(done.stderr.contains("pruned 1 bootstrap token(s)"), "{}", done.stderr);
+    assert!(!secret_exists(&h, &id));
+}
+
+#[test]
+fn prune_keeps_never_expiring_and_owner_referenced_tokens() {
+    let Some(h) = harness() else { return };
+    let desc = unique("e2e-prune-keep-");
+    let forever = create(&h, &["--ttl", "0", "--description", &desc]);
+    let owner = create(&h, &["--ttl", "1h", "--description", &desc]);
+    let plain = create(&h, &["--ttl", "1h", "--description", &desc]);
+    let owner_id = owner["id"].as_str().unwrap();
+    // A dependent Secret whose ownerReference points at the token, as kubeadm-certs does.
+    let uid = h
+        .kubectl(&["-n", "kube-system", "get", "secret", &format!("bootstrap-token-{owner_id}"), "-o", "jsonpath={.metadata.uid}"])
+        .ok()
+        .stdout;
+    let dep = unique("e2e-dependent-");
+    let manifest = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": dep, "namespace": "kube-system", "ownerReferences": [{
+            "apiVersion": "v1", "kind": "Secret", "name": format!("bootstrap-token-{owner_id}"), "uid": uid
+        }]},
+        "stringData": {"k": "v"}
+    });
+    let f = h.dir.join(format!("{dep}.json"));
+    std::fs::write(&f, manifest.to_string()).unwrap();
+    h.kubectl(&["apply", "-f", f.to_str().unwrap()]).ok();
+
+    let out = h
+        .ours(&["prune", "--older-than", "0s", "--description-prefix", &desc, "-o", "json"])
+        .ok();
+    let rep = json(&out.stdout);
+    let action = |id: &Value| {
+        rep["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == format!("bootstrap-token-{}", id.as_str().unwrap()))
+            .map(|i| (i["action"].as_str().unwrap().to_string(), i["reason"].as_str().unwrap().to_string()))
+            .unwrap()
+    };
+    assert_eq!(action(&forever["id"]).0, "kept");
+    let (a, reason) = action(&owner["id"]);
+    assert_eq!(a, "kept");
+    assert!(reason.contains(&dep), "{reason}");
+    assert_eq!(action(&plain["id"]).0, "deleted");
+    assert!(secret_exists(&h, forever["id"].as_str().unwrap()));
+    assert!(secret_exists(&h, owner_id));
+    assert!(!secret_exists(&h, plain["id"].as_str().unwrap()));
+    // With --force the owner goes, and the garbage collector takes its dependent.
+    h.ours(&["prune", "--older-than", "0s", "--description-prefix", &desc, "--force"]).ok();
+    assert!(!secret_exists(&h, owner_id));
+    let gone = wait_for(60, || {
+        (h.kubectl(&["-n", "kube-system", "get", "secret", &dep]).code != 0).then_some(())
+    });
+    assert!(gone.is_some(), "garbage collector did not remove the dependent");
+    h.ours(&["prune", "--older-than", "0s", "--description-prefix", &desc, "--include-never-expiring"]).ok();
+    assert!(!secret_exists(&h, forever["id"].as_str().unwrap()));
+}
+
+#[test]
+fn bootstrapsigner_signs_cluster_info_for_our_token() {
+    let Some(h) = harness() else { return };
+    let r = create(&h, &[]);
+    let (id, token) = (r["id"].as_str().unwrap().to_string(), r["token"].as_str().unwrap());
+    let secret = token.split('.').nth(1).unwrap();
+    let key = format!("{}{id}", jws::SIGNATURE_KEY_PREFIX);
+    let cm = wait_for(30, || {
+        let cm = json(&h.kubectl(&["-n", "kube-public", "get", "cm", "cluster-info", "-o", "json"]).ok().stdout);
+        cm["data"].get(&key).is_some().then_some(cm)
+    })
+    .unwrap_or_else(|| panic!("bootstrapsigner never signed cluster-info for {id}"));
+    let payload = cm["data"]["kubeconfig"].as_str().unwrap();
+    let sig = cm["data"][&key].as_str().unwrap();
+    assert!(jws::verify_detached(payload, sig, &id, secret), "signature does not verify");
+    assert_eq!(jws::compute_detached(payload, &id, secret), sig, "our signer disagrees");
+}
+
+#[test]
+fn tokencleaner_removes_our_expired_token() {
+    let Some(h) = harness() else { return };
+    let r = create(&h, &["--ttl", "3s"]);
+    let id = r["id"].as_str().unwrap();
+    let gone = wait_for(90, || (!secret_exists(&h, id)).then_some(()));
+    assert!(gone.is_some(), "tokencleaner did not delete {id}");
+}
+
+#[test]
+fn join_command_pins_the_cluster_ca() {
+    let Some(h) = harness() else { return };
+    let r = create(&h, &[]);
+    let cmd = r["joinCommand"].as_str().unwrap();
+    // The pin we print equals openssl's hash of the harness CA's public key.
+    let pem = std::fs::read(&h.ca).unwrap();
+    let der = kubectl_jointoken::pki::pem_bundle_to_der(&pem).unwrap();
+    let pin = kubectl_jointoken::pki::ca_cert_hash(&der[0]).unwrap();
+    let openssl = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "openssl x509 -in {} -pubkey -noout | openssl pkey -pubin -outform der | sha256sum",
+            h.ca.display()
+        ))
+        .output()
+        .unwrap();
+    let hex = String::from_utf8(openssl.stdout).unwrap();
+    assert_eq!(pin, format!("sha256:{}", hex.split_whitespace().next().unwrap()));
+    let endpoint = h.apiserver.trim_start_matches("https://");
+    assert_eq!(
+        cmd,
+        format!(
+            "kubeadm join {endpoint} --token {} --discovery-token-ca-cert-hash {pin}",
+            r["token"].as_str().unwrap()
+        )
+    );
+    assert_eq!(r["caCertHashes"], serde_json::json!([pin]));
+    // Plain output is exactly the join command (what people paste).
+    let plain = h.ours(&["create", "--ttl", "10m"]).ok().stdout;
+    assert!(plain.starts_with(&format!("kubeadm join {endpoint} --token ")), "{plain}");
+    assert_eq!(plain.lines().count(), 1);
+}
+
+#[test]
+fn existing_id_is_refused_and_dry_runs_write_nothing() {
+    let Some(h) = harness() else { return };
+    let r = create(&h, &[]);
+    let token = r["token"].as_str().unwrap();
+    let again = h.ours(&["create", "--token", token]);
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    for mode in ["--dry-run=server", "--dry-run=client"] {
+        let d = create(&h, &[mode]);
+        assert!(!secret_exists(&h, d["id"].as_str().unwrap()), "{mode} wrote a token");
+    }
+}
+
+#[test]
+fn forbidden_names_the_user() {
+    let Some(h) = harness() else { return };
+    let r = h.ours(&["list", "--as", "e2e-nobody"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("403 Forbidden"), "{}", r.stderr);
+    assert!(r.stderr.contains("e2e-nobody"), "{}", r.stderr);
+}
+
+#[test]
+fn bootstrap_kubeconfig_works_with_kubectl() {
+    let Some(h) = harness() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bootstrap-kubelet.conf");
+    let f = file.to_str().unwrap();
+    let out = h.ours(&["kubeconfig", "--create", "--ttl", "1h", "--output-file", f]).ok();
+    assert!(out.stdout.is_empty(), "kubeconfig went to stdout too");
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().mode() & 0o777, 0o600);
+    let who = json(&h.run(&h.bin.join("kubectl"), &["--kubeconfig", f, "auth", "whoami", "-o", "json"], &[("KUBECONFIG", "")]).ok().stdout);
+    let user = who["status"]["userInfo"]["username"].as_str().unwrap();
+    assert!(user.starts_with("system:bootstrap:"), "{user}");
+    let cfg = h.run(&h.bin.join("kubectl"), &["--kubeconfig", f, "config", "view", "-o", "json"], &[("KUBECONFIG", "")]).ok().stdout;
+    let cfg = json(&cfg);
+    assert_eq!(cfg["users"][0]["name"], "tls-bootstrap-token-user");
+    assert_eq!(cfg["current-context"], format!("tls-bootstrap-token-user@{}", cfg["clusters"][0]["name"].as_str().unwrap()));
+}
+
+#[test]
+fn service_account_kubeconfig_works_and_expires() {
+    let Some(h) = harness() else { return };
+    let sa = unique("e2e-scanner-");
+    h.kubectl(&["-n", "default", "create", "serviceaccount", &sa]).ok();
+    let out = h
+        .ours(&["kubeconfig", "--service-account", &sa, "-n", "default", "--duration", "10m"])
+        .ok();
+    assert!(out.stderr.contains("expires at"), "{}", out.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sa.kubeconfig");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let f = file.to_str().unwrap();
+    let who = json(&h.run(&h.bin.join("kubectl"), &["--kubeconfig", f, "auth", "whoami", "-o", "json"], &[("KUBECONFIG", "")]).ok().stdout);
+    assert_eq!(who["status"]["userInfo"]["username"], format!("system:serviceaccount:default:{sa}"));
+    // The token is short-lived: its exp claim is 10 minutes after iat.
+    let cfg = json(&h.run(&h.bin.join("kubectl"), &["--kubeconfig", f, "config", "view", "--raw", "-o", "json"], &[("KUBECONFIG", "")]).ok().stdout);
+    let jwt = cfg["users"][0]["user"]["token"].as_str().unwrap();
+    use base64::Engine;
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(jwt.split('.').nth(1).unwrap())
+        .unwrap();
+    let claims = json(std::str::from_utf8(&claims).unwrap());
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 600);
+}
+
+#[test]
+fn plugin_lookup_through_real_kubectl() {
+    let Some(h) = harness() else { return };
+    let list = h.kubectl(&["plugin", "list"]);
+    for b in ["kubectl-jointoken", "kubectl-jointoken-create", "kubectl-jointoken-list", "kubectl-jointoken-prune", "kubectl-jointoken-kubeconfig"] {
+        assert!(list.stdout.contains(b), "{b} missing from `kubectl plugin list`: {}", list.stdout);
+    }
+    assert!(!list.stderr.contains("warning"), "{}", list.stderr);
+    let help = h.kubectl(&["jointoken", "create", "--help"]).ok();
+    assert!(help.stdout.contains("Usage: kubectl jointoken create"), "{}", help.stdout);
+    let r = json(&h.kubectl(&["jointoken", "create", "-o", "json", "--ttl", "10m"]).ok().stdout);
+    assert!(secret_exists(&h, r["id"].as_str().unwrap()));
+    let l = h.kubectl(&["jointoken", "list", "-o", "name"]).ok();
+    assert!(l.stdout.contains(&format!("secret/bootstrap-token-{}", r["id"].as_str().unwrap())));
+}
