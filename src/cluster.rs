@@ -2,7 +2,6 @@
 //! merging, contexts and in-cluster config are the kube crate's; we never parse kubeconfig by
 //! hand), and remembers what commands need besides the client: server, CA bundle, names.
 
-
 use kube::config::{Config, KubeConfigOptions, Kubeconfig};
 
 use crate::cli::GlobalArgs;
@@ -91,7 +90,11 @@ pub async fn resolve(g: &GlobalArgs) -> Result<(Config, Target)> {
                     crate::error::error_chain(&e)
                 ))
             })?;
-            (config, "kubernetes".into(), "the in-cluster service account".into())
+            (
+                config,
+                "kubernetes".into(),
+                "the in-cluster service account".into(),
+            )
         }
     };
     if let Some(t) = g.request_timeout.filter(|t| !t.is_zero()) {
@@ -113,7 +116,11 @@ pub async fn resolve(g: &GlobalArgs) -> Result<(Config, Target)> {
         config.auth_info.impersonate_groups = Some(g.as_group.clone());
     }
     let target = Target {
-        server: config.cluster_url.to_string().trim_end_matches('/').to_string(),
+        server: config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string(),
         cluster_name,
         user,
         ca_certs: config.root_cert.clone().unwrap_or_default(),
@@ -135,4 +142,3 @@ pub async fn connect(g: &GlobalArgs) -> Result<Cluster> {
     })?;
     Ok(Cluster { client, target })
 }
-

@@ -7,9 +7,7 @@ use std::time::Duration;
 /// A bare `0` is allowed, as in Go; any other number needs a unit.
 pub fn parse_go(input: &str) -> Result<Duration, String> {
     let s = input.trim();
-    let bad = || {
-        format!("invalid duration {input:?}: use Go syntax such as 90s, 30m, 2h30m or 0")
-    };
+    let bad = || format!("invalid duration {input:?}: use Go syntax such as 90s, 30m, 2h30m or 0");
     if s.is_empty() {
         return Err(bad());
     }

@@ -33,7 +33,9 @@ pub enum Error {
         detail: String,
     },
     /// A bootstrap token with this id already exists.
-    #[error("bootstrap token {0} already exists: choose another id or omit --token to generate one")]
+    #[error(
+        "bootstrap token {0} already exists: choose another id or omit --token to generate one"
+    )]
     AlreadyExists(String),
     /// A local file could not be read or written.
     #[error("{action} {path}: {source}")]
@@ -142,7 +144,7 @@ mod tests {
 
     #[test]
     fn chain_joins_sources_without_repeats() {
-        let e = Outer(std::io::Error::new(std::io::ErrorKind::Other, "connection refused"));
+        let e = Outer(std::io::Error::other("connection refused"));
         assert_eq!(error_chain(&e), "outer: connection refused");
     }
 

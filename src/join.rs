@@ -12,7 +12,12 @@ pub fn endpoint(server: &str) -> String {
 
 /// `kubeadm join <endpoint> --token <token> --discovery-token-ca-cert-hash <pin>...`, with
 /// `--control-plane --certificate-key <key>` when a certificate key is given.
-pub fn command(endpoint: &str, token: &str, pins: &[String], certificate_key: Option<&str>) -> String {
+pub fn command(
+    endpoint: &str,
+    token: &str,
+    pins: &[String],
+    certificate_key: Option<&str>,
+) -> String {
     let mut s = format!("kubeadm join {endpoint} --token {token}");
     for p in pins {
         s.push_str(" --discovery-token-ca-cert-hash ");
@@ -48,8 +53,10 @@ mod tests {
              --discovery-token-ca-cert-hash sha256:aa --discovery-token-ca-cert-hash sha256:bb"
         );
         let k = "0".repeat(64);
-        assert!(command("h:1", "t", &pins[..1], Some(&k))
-            .ends_with(&format!("sha256:aa --control-plane --certificate-key {k}")));
+        assert!(
+            command("h:1", "t", &pins[..1], Some(&k))
+                .ends_with(&format!("sha256:aa --control-plane --certificate-key {k}"))
+        );
     }
 
     #[test]

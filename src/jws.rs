@@ -80,9 +80,29 @@ mod tests {
 
     #[test]
     fn wrong_secret_id_or_payload_fails() {
-        assert!(!verify_detached(PAYLOAD, WANT, "joshua", "my voice is not my passcode"));
-        assert!(!verify_detached(PAYLOAD, WANT, "abcdef", "my voice is my passcode"));
-        assert!(!verify_detached(&format!("{PAYLOAD} "), WANT, "joshua", "my voice is my passcode"));
-        assert!(!verify_detached(PAYLOAD, "garbage", "joshua", "my voice is my passcode"));
+        assert!(!verify_detached(
+            PAYLOAD,
+            WANT,
+            "joshua",
+            "my voice is not my passcode"
+        ));
+        assert!(!verify_detached(
+            PAYLOAD,
+            WANT,
+            "abcdef",
+            "my voice is my passcode"
+        ));
+        assert!(!verify_detached(
+            &format!("{PAYLOAD} "),
+            WANT,
+            "joshua",
+            "my voice is my passcode"
+        ));
+        assert!(!verify_detached(
+            PAYLOAD,
+            "garbage",
+            "joshua",
+            "my voice is my passcode"
+        ));
     }
 }

@@ -158,7 +158,8 @@ pub fn write_secret_file(path: &Path, contents: &[u8], force: bool) -> Result<()
     tmp.write_all(contents).map_err(io("cannot write"))?;
     tmp.as_file().sync_all().map_err(io("cannot sync"))?;
     if force {
-        tmp.persist(path).map_err(|e| io("cannot replace")(e.error))?;
+        tmp.persist(path)
+            .map_err(|e| io("cannot replace")(e.error))?;
     } else {
         tmp.persist_noclobber(path).map_err(|e| {
             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
@@ -195,9 +196,17 @@ mod tests {
         assert_eq!(v["users"][0]["user"]["token"], "abcdef.0123456789abcdef");
         assert_eq!(v["contexts"][0]["context"]["cluster"], "kubernetes");
         let ca = base64::engine::general_purpose::STANDARD
-            .decode(v["clusters"][0]["cluster"]["certificate-authority-data"].as_str().unwrap())
+            .decode(
+                v["clusters"][0]["cluster"]["certificate-authority-data"]
+                    .as_str()
+                    .unwrap(),
+            )
             .unwrap();
-        assert!(String::from_utf8(ca).unwrap().starts_with("-----BEGIN CERTIFICATE-----\nAQID\n"));
+        assert!(
+            String::from_utf8(ca)
+                .unwrap()
+                .starts_with("-----BEGIN CERTIFICATE-----\nAQID\n")
+        );
         assert!(!format!("{doc:?}").contains("0123456789abcdef"));
     }
 

@@ -25,8 +25,8 @@ pub mod jws;
 pub mod kubeconfig;
 pub mod output;
 pub mod pki;
-pub mod publish;
 pub mod prune;
+pub mod publish;
 pub mod token;
 
 use std::ffi::OsString;

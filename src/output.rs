@@ -48,7 +48,11 @@ pub fn render(report: &dyn Report, out: &OutputArgs) -> Result<String> {
                 return Ok(format!("{p}\n"));
             }
             let wide = out.output == Format::Wide;
-            Ok(columns(&report.headers(wide), report.rows(wide), out.no_headers))
+            Ok(columns(
+                &report.headers(wide),
+                report.rows(wide),
+                out.no_headers,
+            ))
         }
     }
 }

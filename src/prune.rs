@@ -73,7 +73,11 @@ pub fn plan(cands: &[Candidate], p: &Policy) -> Vec<Decision> {
     for (i, c) in cands.iter().enumerate() {
         let r = &c.record;
         if let Some(prefix) = &p.description_prefix
-            && !r.description.as_deref().unwrap_or("").starts_with(prefix.as_str())
+            && !r
+                .description
+                .as_deref()
+                .unwrap_or("")
+                .starts_with(prefix.as_str())
         {
             continue;
         }
@@ -111,7 +115,10 @@ pub fn plan(cands: &[Candidate], p: &Policy) -> Vec<Decision> {
         let r = &cands[i].record;
         let protected_by_description = r.description.as_deref() == Some(KUBEADM_CERTS_PROXY);
         let (verdict, reason) = if p.keep.is_some_and(|k| rank < k) {
-            (Verdict::Keep, format!("among the newest {}", p.keep.unwrap_or(0)))
+            (
+                Verdict::Keep,
+                format!("among the newest {}", p.keep.unwrap_or(0)),
+            )
         } else if (!cands[i].dependents.is_empty() || protected_by_description) && !p.force {
             let what = if cands[i].dependents.is_empty() {
                 "the kubeadm-certs Secret".to_string()
@@ -196,7 +203,10 @@ mod tests {
         ];
         assert_eq!(
             verdicts(&c, &policy()),
-            vec![("aaaaaa".into(), Verdict::Delete), ("dddddd".into(), Verdict::Delete)]
+            vec![
+                ("aaaaaa".into(), Verdict::Delete),
+                ("dddddd".into(), Verdict::Delete)
+            ]
         );
     }
 
@@ -247,7 +257,10 @@ mod tests {
 
     #[test]
     fn older_than_matches_valid_tokens_by_creation_time() {
-        let c = vec![rec("aaaaaa", 50, at(10), None), rec("bbbbbb", 10, at(10), None)];
+        let c = vec![
+            rec("aaaaaa", 50, at(10), None),
+            rec("bbbbbb", 10, at(10), None),
+        ];
         let mut p = policy();
         p.older_than = Some(SignedDuration::from_hours(48));
         assert_eq!(verdicts(&c, &p), vec![("aaaaaa".into(), Verdict::Delete)]);

@@ -335,7 +335,9 @@ impl TokenRecord {
         if let Some(id) = &id
             && name != id.secret_name()
         {
-            problems.push(format!("token-id {id} does not match the Secret name {name}"));
+            problems.push(format!(
+                "token-id {id} does not match the Secret name {name}"
+            ));
         }
         let token = match (&id, get("token-secret")) {
             (Some(id), Some(s)) => match format!("{id}.{s}").parse::<Token>() {
@@ -541,7 +543,10 @@ mod tests {
         let mut secret = spec().to_secret();
         let data = secret.data.as_mut().unwrap();
         // Only the exact string "true" counts as a usage.
-        data.insert("usage-bootstrap-signing".into(), ByteString(b"True".to_vec()));
+        data.insert(
+            "usage-bootstrap-signing".into(),
+            ByteString(b"True".to_vec()),
+        );
         data.insert("expiration".into(), ByteString(b"tomorrow".to_vec()));
         data.insert(
             "auth-extra-groups".into(),
@@ -562,7 +567,11 @@ mod tests {
         let r = TokenRecord::from_secret(&secret);
         assert!(r.token.is_none());
         assert!(r.problems.iter().any(|p| p.contains("does not match")));
-        assert!(r.problems.iter().any(|p| p.contains("missing token-secret")));
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.contains("missing token-secret"))
+        );
         assert_eq!(r.display_token(true), "abcdef.****************");
     }
 

@@ -59,7 +59,9 @@ impl Env {
 
     /// A kubeconfig pointing at a port nothing listens on, with a real CA fixture.
     fn dead_kubeconfig(&self) -> PathBuf {
-        let ca = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ca1.pem")).unwrap();
+        let ca =
+            std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ca1.pem"))
+                .unwrap();
         use base64::Engine;
         let ca64 = base64::engine::general_purpose::STANDARD.encode(ca);
         let p = self.home.path().join("dead.kubeconfig");
@@ -79,8 +81,20 @@ fn help_reads_like_kubectl_and_goes_to_stdout() {
     let e = Env::new();
     let r = e.run("kubectl-jointoken", &["--help"]);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("Usage: kubectl jointoken [OPTIONS] <COMMAND>"), "{}", r.stdout);
-    for verb in ["create", "list", "prune", "kubeconfig", "publish", "schedule"] {
+    assert!(
+        r.stdout
+            .contains("Usage: kubectl jointoken [OPTIONS] <COMMAND>"),
+        "{}",
+        r.stdout
+    );
+    for verb in [
+        "create",
+        "list",
+        "prune",
+        "kubeconfig",
+        "publish",
+        "schedule",
+    ] {
         assert!(r.stdout.contains(&format!("  {verb}")), "missing {verb}");
     }
     assert!(r.stdout.contains("--kubeconfig <PATH>"));
@@ -95,7 +109,12 @@ fn per_verb_binary_behaves_like_the_dispatcher() {
     let b = e.run("kubectl-jointoken-create", &["--help"]);
     assert_eq!(a.code, 0);
     assert_eq!(a.stdout, b.stdout);
-    assert!(a.stdout.contains("Usage: kubectl jointoken create [OPTIONS] [TOKEN]"), "{}", a.stdout);
+    assert!(
+        a.stdout
+            .contains("Usage: kubectl jointoken create [OPTIONS] [TOKEN]"),
+        "{}",
+        a.stdout
+    );
     assert!(a.stdout.contains("--ttl <TTL>"));
     assert!(a.stdout.contains("[default: 24h]"));
 }
@@ -105,7 +124,10 @@ fn version_prints_to_stdout() {
     let e = Env::new();
     let r = e.run("kubectl-jointoken", &["--version"]);
     assert_eq!(r.code, 0);
-    assert_eq!(r.stdout, format!("kubectl-jointoken {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        r.stdout,
+        format!("kubectl-jointoken {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -114,7 +136,11 @@ fn unknown_flag_is_a_usage_error() {
     let r = e.run("kubectl-jointoken", &["list", "--frobnicate"]);
     assert_eq!(r.code, 2);
     assert!(r.stdout.is_empty());
-    assert!(r.stderr.contains("unexpected argument '--frobnicate'"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unexpected argument '--frobnicate'"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -122,14 +148,22 @@ fn bad_ttl_is_a_usage_error_naming_the_fix() {
     let e = Env::new();
     let r = e.run("kubectl-jointoken", &["create", "--ttl", "1d"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("invalid duration \"1d\": use Go syntax such as 90s, 30m, 2h30m or 0"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("invalid duration \"1d\": use Go syntax such as 90s, 30m, 2h30m or 0"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stdout.is_empty());
 }
 
 #[test]
 fn bad_token_is_rejected_before_any_cluster_access() {
     let e = Env::new();
-    let r = e.run("kubectl-jointoken-create", &["--token", "ABCDEF.0123456789abcdef"]);
+    let r = e.run(
+        "kubectl-jointoken-create",
+        &["--token", "ABCDEF.0123456789abcdef"],
+    );
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
     assert_eq!(
         r.stderr,
@@ -146,9 +180,16 @@ fn groups_need_the_authentication_usage() {
         r.stderr,
         "error: --groups needs the authentication usage: add it to --usages or drop --groups\n"
     );
-    let r = e.run("kubectl-jointoken", &["create", "--groups", "system:masters"]);
+    let r = e.run(
+        "kubectl-jointoken",
+        &["create", "--groups", "system:masters"],
+    );
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("invalid extra group \"system:masters\""), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("invalid extra group \"system:masters\""),
+        "{}",
+        r.stderr
+    );
     let r = e.run("kubectl-jointoken", &["create", "--usages", "signing,frob"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("invalid usage \"frob\""), "{}", r.stderr);
@@ -165,8 +206,14 @@ fn token_commands_refuse_other_namespaces() {
             "error: bootstrap tokens live only in kube-system, not \"default\": drop -n/--namespace\n"
         );
     }
-    let r = e.run("kubectl-jointoken", &["list", "-n", "kube-system", "--kubeconfig", "/nonexistent"]);
-    assert_eq!(r.code, 1, "kube-system is accepted, then the kubeconfig fails");
+    let r = e.run(
+        "kubectl-jointoken",
+        &["list", "-n", "kube-system", "--kubeconfig", "/nonexistent"],
+    );
+    assert_eq!(
+        r.code, 1,
+        "kube-system is accepted, then the kubeconfig fails"
+    );
 }
 
 #[test]
@@ -176,12 +223,23 @@ fn missing_kubeconfig_is_one_clear_line() {
     assert_eq!(r.code, 1);
     assert!(r.stdout.is_empty());
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
-    assert!(r.stderr.starts_with("error: no kubeconfig found"), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("error: no kubeconfig found"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("pass --kubeconfig or set KUBECONFIG"));
 
-    let r = e.run("kubectl-jointoken", &["list", "--kubeconfig", "/nonexistent/config"]);
+    let r = e.run(
+        "kubectl-jointoken",
+        &["list", "--kubeconfig", "/nonexistent/config"],
+    );
     assert_eq!(r.code, 1);
-    assert!(r.stderr.starts_with("error: cannot load kubeconfig:"), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("error: cannot load kubeconfig:"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("/nonexistent/config"));
 }
 
@@ -189,10 +247,25 @@ fn missing_kubeconfig_is_one_clear_line() {
 fn unreachable_apiserver_names_the_server() {
     let e = Env::new();
     let kc = e.dead_kubeconfig();
-    let r = e.run("kubectl-jointoken", &["list", "--kubeconfig", kc.to_str().unwrap(), "--request-timeout", "5s"]);
+    let r = e.run(
+        "kubectl-jointoken",
+        &[
+            "list",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--request-timeout",
+            "5s",
+        ],
+    );
     assert_eq!(r.code, 1);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
-    assert!(r.stderr.starts_with("error: cannot list bootstrap tokens: cannot reach the apiserver at https://127.0.0.1:9"), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with(
+            "error: cannot list bootstrap tokens: cannot reach the apiserver at https://127.0.0.1:9"
+        ),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -206,8 +279,16 @@ fn create_against_an_unreachable_server_writes_nothing_and_leaks_no_secret() {
     );
     assert_eq!(r.code, 1);
     assert!(r.stdout.is_empty());
-    assert!(r.stderr.contains("cannot create bootstrap token abcdef"), "{}", r.stderr);
-    assert!(!r.stderr.contains("0123456789abcdef"), "secret leaked: {}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot create bootstrap token abcdef"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("0123456789abcdef"),
+        "secret leaked: {}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -215,22 +296,48 @@ fn kubeconfig_needs_a_credential_and_refuses_to_clobber() {
     let e = Env::new();
     let r = e.run("kubectl-jointoken", &["kubeconfig"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("--token ID.SECRET, --create, or --service-account NAME"));
+    assert!(
+        r.stderr
+            .contains("--token ID.SECRET, --create, or --service-account NAME")
+    );
     let existing = e.home.path().join("bootstrap.conf");
     std::fs::write(&existing, "keep me").unwrap();
     let r = e.run(
         "kubectl-jointoken",
-        &["kubeconfig", "--token", "abcdef.0123456789abcdef", "--output-file", existing.to_str().unwrap()],
+        &[
+            "kubeconfig",
+            "--token",
+            "abcdef.0123456789abcdef",
+            "--output-file",
+            existing.to_str().unwrap(),
+        ],
     );
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("already exists: pass --force to replace it"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("already exists: pass --force to replace it"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
     let r = e.run(
         "kubectl-jointoken",
-        &["kubeconfig", "--service-account", "scanner", "-n", "ci", "--duration", "5m"],
+        &[
+            "kubeconfig",
+            "--service-account",
+            "scanner",
+            "-n",
+            "ci",
+            "--duration",
+            "5m",
+        ],
     );
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("below the apiserver's minimum of 10m"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("below the apiserver's minimum of 10m"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -238,7 +345,11 @@ fn dry_run_values_are_checked() {
     let e = Env::new();
     let r = e.run("kubectl-jointoken", &["create", "--dry-run=maybe"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("invalid value 'maybe' for '--dry-run"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("invalid value 'maybe' for '--dry-run"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -246,16 +357,19 @@ fn output_formats_are_checked() {
     let e = Env::new();
     let r = e.run("kubectl-jointoken", &["list", "-o", "xml"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("[possible values: table, wide, json, yaml, name]"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("[possible values: table, wide, json, yaml, name]"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn unfinished_verbs_say_so_and_fail() {
     let e = Env::new();
-    for bin in ["kubectl-jointoken-schedule"] {
-        let r = e.run(bin, &[]);
-        assert_eq!(r.code, 1);
-        assert!(r.stderr.contains("is not yet available"), "{}", r.stderr);
-        assert!(r.stdout.is_empty());
-    }
+    let r = e.run("kubectl-jointoken-schedule", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("is not yet available"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
 }

@@ -21,7 +21,15 @@ fn create(h: &Harness, args: &[&str]) -> Value {
 }
 
 fn secret_exists(h: &Harness, id: &str) -> bool {
-    h.kubectl(&["-n", "kube-system", "get", "secret", &format!("bootstrap-token-{id}")]).code == 0
+    h.kubectl(&[
+        "-n",
+        "kube-system",
+        "get",
+        "secret",
+        &format!("bootstrap-token-{id}"),
+    ])
+    .code
+        == 0
 }
 
 #[test]
@@ -30,7 +38,10 @@ fn created_token_authenticates_as_system_bootstrap() {
     let r = create(&h, &["--description", "e2e whoami"]);
     let (token, id) = (r["token"].as_str().unwrap(), r["id"].as_str().unwrap());
     let who = json(&h.whoami_with_token(token).ok().stdout);
-    assert_eq!(who["status"]["userInfo"]["username"], format!("system:bootstrap:{id}"));
+    assert_eq!(
+        who["status"]["userInfo"]["username"],
+        format!("system:bootstrap:{id}")
+    );
     let groups: Vec<&str> = who["status"]["userInfo"]["groups"]
         .as_array()
         .unwrap()
@@ -38,7 +49,10 @@ fn created_token_authenticates_as_system_bootstrap() {
         .map(|g| g.as_str().unwrap())
         .collect();
     assert!(groups.contains(&"system:bootstrappers"), "{groups:?}");
-    assert!(groups.contains(&"system:bootstrappers:kubeadm:default-node-token"), "{groups:?}");
+    assert!(
+        groups.contains(&"system:bootstrappers:kubeadm:default-node-token"),
+        "{groups:?}"
+    );
 }
 
 #[test]
@@ -70,23 +84,43 @@ fn kubeadm_lists_our_token_identically() {
         .collect();
     let theirs = objs
         .iter()
-        .find(|o| o["token"].as_str().unwrap_or("").starts_with(&format!("{id}.")))
+        .find(|o| {
+            o["token"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with(&format!("{id}."))
+        })
         .unwrap_or_else(|| panic!("kubeadm does not list {id}: {out}"));
     assert_eq!(theirs["token"], r["token"]);
     assert_eq!(theirs["description"], desc.as_str());
-    assert_eq!(theirs["usages"], serde_json::json!(["authentication", "signing"]));
-    assert_eq!(theirs["groups"], serde_json::json!(["system:bootstrappers:kubeadm:default-node-token"]));
+    assert_eq!(
+        theirs["usages"],
+        serde_json::json!(["authentication", "signing"])
+    );
+    assert_eq!(
+        theirs["groups"],
+        serde_json::json!(["system:bootstrappers:kubeadm:default-node-token"])
+    );
     let expires: jiff::Timestamp = theirs["expires"].as_str().unwrap().parse().unwrap();
     let ours: jiff::Timestamp = r["expiration"].as_str().unwrap().parse().unwrap();
     assert_eq!(expires, ours);
     // And the table: kubeadm's TTL column agrees with ours for this token.
     let table = h.kubeadm(&["token", "list"]).ok().stdout;
     let row = table.lines().find(|l| l.starts_with(id)).unwrap();
-    assert!(row.split_whitespace().nth(1) == Some("1h") || row.split_whitespace().nth(1) == Some("2h"), "{row}");
+    assert!(
+        row.split_whitespace().nth(1) == Some("1h") || row.split_whitespace().nth(1) == Some("2h"),
+        "{row}"
+    );
     let ours = h.ours(&["list"]).ok().stdout;
     let our_row = ours.lines().find(|l| l.starts_with(id)).unwrap();
-    assert!(our_row.starts_with(&format!("{id}.****************")), "{our_row}");
-    assert_eq!(row.split_whitespace().nth(1), our_row.split_whitespace().nth(1));
+    assert!(
+        our_row.starts_with(&format!("{id}.****************")),
+        "{our_row}"
+    );
+    assert_eq!(
+        row.split_whitespace().nth(1),
+        our_row.split_whitespace().nth(1)
+    );
 
     // kubeadm can delete ours.
     h.kubeadm(&["token", "delete", id]).ok();
@@ -115,16 +149,37 @@ fn kubeadm_token_is_listed_and_pruned_by_us() {
     assert_eq!(item["description"], desc.as_str());
     // A dry run names it and deletes nothing.
     let dry = h
-        .ours(&["prune", "--older-than", "0s", "--description-prefix", &desc, "--dry-run=server", "-o", "name"])
+        .ours(&[
+            "prune",
+            "--older-than",
+            "0s",
+            "--description-prefix",
+            &desc,
+            "--dry-run=server",
+            "-o",
+            "name",
+        ])
         .ok();
     assert_eq!(dry.stdout, format!("secret/bootstrap-token-{id}\n"));
     assert!(secret_exists(&h, &id));
     let done = h
-        .ours(&["prune", "--older-than", "0s", "--description-prefix", &desc, "-o", "json"])
+        .ours(&[
+            "prune",
+            "--older-than",
+            "0s",
+            "--description-prefix",
+            &desc,
+            "-o",
+            "json",
+        ])
         .ok();
     let rep = json(&done.stdout);
     assert_eq!(rep["items"][0]["action"], "deleted");
-    assert!(done.stderr.contains("pruned 1 bootstrap token(s)"), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("pruned 1 bootstrap token(s)"),
+        "{}",
+        done.stderr
+    );
     assert!(!secret_exists(&h, &id));
 }
 
@@ -138,7 +193,15 @@ fn prune_keeps_never_expiring_and_owner_referenced_tokens() {
     let owner_id = owner["id"].as_str().unwrap();
     // A dependent Secret whose ownerReference points at the token, as kubeadm-certs does.
     let uid = h
-        .kubectl(&["-n", "kube-system", "get", "secret", &format!("bootstrap-token-{owner_id}"), "-o", "jsonpath={.metadata.uid}"])
+        .kubectl(&[
+            "-n",
+            "kube-system",
+            "get",
+            "secret",
+            &format!("bootstrap-token-{owner_id}"),
+            "-o",
+            "jsonpath={.metadata.uid}",
+        ])
         .ok()
         .stdout;
     let dep = unique("e2e-dependent-");
@@ -154,7 +217,15 @@ fn prune_keeps_never_expiring_and_owner_referenced_tokens() {
     h.kubectl(&["apply", "-f", f.to_str().unwrap()]).ok();
 
     let out = h
-        .ours(&["prune", "--older-than", "0s", "--description-prefix", &desc, "-o", "json"])
+        .ours(&[
+            "prune",
+            "--older-than",
+            "0s",
+            "--description-prefix",
+            &desc,
+            "-o",
+            "json",
+        ])
         .ok();
     let rep = json(&out.stdout);
     let action = |id: &Value| {
@@ -163,7 +234,12 @@ fn prune_keeps_never_expiring_and_owner_referenced_tokens() {
             .unwrap()
             .iter()
             .find(|i| i["name"] == format!("bootstrap-token-{}", id.as_str().unwrap()))
-            .map(|i| (i["action"].as_str().unwrap().to_string(), i["reason"].as_str().unwrap().to_string()))
+            .map(|i| {
+                (
+                    i["action"].as_str().unwrap().to_string(),
+                    i["reason"].as_str().unwrap().to_string(),
+                )
+            })
             .unwrap()
     };
     assert_eq!(action(&forever["id"]).0, "kept");
@@ -175,13 +251,35 @@ fn prune_keeps_never_expiring_and_owner_referenced_tokens() {
     assert!(secret_exists(&h, owner_id));
     assert!(!secret_exists(&h, plain["id"].as_str().unwrap()));
     // With --force the owner goes, and the garbage collector takes its dependent.
-    h.ours(&["prune", "--older-than", "0s", "--description-prefix", &desc, "--force"]).ok();
+    h.ours(&[
+        "prune",
+        "--older-than",
+        "0s",
+        "--description-prefix",
+        &desc,
+        "--force",
+    ])
+    .ok();
     assert!(!secret_exists(&h, owner_id));
     let gone = wait_for(60, || {
-        (h.kubectl(&["-n", "kube-system", "get", "secret", &dep]).code != 0).then_some(())
+        (h.kubectl(&["-n", "kube-system", "get", "secret", &dep])
+            .code
+            != 0)
+            .then_some(())
     });
-    assert!(gone.is_some(), "garbage collector did not remove the dependent");
-    h.ours(&["prune", "--older-than", "0s", "--description-prefix", &desc, "--include-never-expiring"]).ok();
+    assert!(
+        gone.is_some(),
+        "garbage collector did not remove the dependent"
+    );
+    h.ours(&[
+        "prune",
+        "--older-than",
+        "0s",
+        "--description-prefix",
+        &desc,
+        "--include-never-expiring",
+    ])
+    .ok();
     assert!(!secret_exists(&h, forever["id"].as_str().unwrap()));
 }
 
@@ -189,18 +287,40 @@ fn prune_keeps_never_expiring_and_owner_referenced_tokens() {
 fn bootstrapsigner_signs_cluster_info_for_our_token() {
     let Some(h) = harness() else { return };
     let r = create(&h, &[]);
-    let (id, token) = (r["id"].as_str().unwrap().to_string(), r["token"].as_str().unwrap());
+    let (id, token) = (
+        r["id"].as_str().unwrap().to_string(),
+        r["token"].as_str().unwrap(),
+    );
     let secret = token.split('.').nth(1).unwrap();
     let key = format!("{}{id}", jws::SIGNATURE_KEY_PREFIX);
     let cm = wait_for(30, || {
-        let cm = json(&h.kubectl(&["-n", "kube-public", "get", "cm", "cluster-info", "-o", "json"]).ok().stdout);
+        let cm = json(
+            &h.kubectl(&[
+                "-n",
+                "kube-public",
+                "get",
+                "cm",
+                "cluster-info",
+                "-o",
+                "json",
+            ])
+            .ok()
+            .stdout,
+        );
         cm["data"].get(&key).is_some().then_some(cm)
     })
     .unwrap_or_else(|| panic!("bootstrapsigner never signed cluster-info for {id}"));
     let payload = cm["data"]["kubeconfig"].as_str().unwrap();
     let sig = cm["data"][&key].as_str().unwrap();
-    assert!(jws::verify_detached(payload, sig, &id, secret), "signature does not verify");
-    assert_eq!(jws::compute_detached(payload, &id, secret), sig, "our signer disagrees");
+    assert!(
+        jws::verify_detached(payload, sig, &id, secret),
+        "signature does not verify"
+    );
+    assert_eq!(
+        jws::compute_detached(payload, &id, secret),
+        sig,
+        "our signer disagrees"
+    );
 }
 
 #[test]
@@ -230,7 +350,10 @@ fn join_command_pins_the_cluster_ca() {
         .output()
         .unwrap();
     let hex = String::from_utf8(openssl.stdout).unwrap();
-    assert_eq!(pin, format!("sha256:{}", hex.split_whitespace().next().unwrap()));
+    assert_eq!(
+        pin,
+        format!("sha256:{}", hex.split_whitespace().next().unwrap())
+    );
     let endpoint = h.apiserver.trim_start_matches("https://");
     assert_eq!(
         cmd,
@@ -242,7 +365,10 @@ fn join_command_pins_the_cluster_ca() {
     assert_eq!(r["caCertHashes"], serde_json::json!([pin]));
     // Plain output is exactly the join command (what people paste).
     let plain = h.ours(&["create", "--ttl", "10m"]).ok().stdout;
-    assert!(plain.starts_with(&format!("kubeadm join {endpoint} --token ")), "{plain}");
+    assert!(
+        plain.starts_with(&format!("kubeadm join {endpoint} --token ")),
+        "{plain}"
+    );
     assert_eq!(plain.lines().count(), 1);
 }
 
@@ -256,7 +382,10 @@ fn existing_id_is_refused_and_dry_runs_write_nothing() {
     assert!(again.stderr.contains("already exists"), "{}", again.stderr);
     for mode in ["--dry-run=server", "--dry-run=client"] {
         let d = create(&h, &[mode]);
-        assert!(!secret_exists(&h, d["id"].as_str().unwrap()), "{mode} wrote a token");
+        assert!(
+            !secret_exists(&h, d["id"].as_str().unwrap()),
+            "{mode} wrote a token"
+        );
     }
 }
 
@@ -276,57 +405,132 @@ fn bootstrap_kubeconfig_works_with_kubectl() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bootstrap-kubelet.conf");
     let f = file.to_str().unwrap();
-    let out = h.ours(&["kubeconfig", "--create", "--ttl", "1h", "--output-file", f]).ok();
+    let out = h
+        .ours(&["kubeconfig", "--create", "--ttl", "1h", "--output-file", f])
+        .ok();
     assert!(out.stdout.is_empty(), "kubeconfig went to stdout too");
     use std::os::unix::fs::MetadataExt;
     assert_eq!(std::fs::metadata(&file).unwrap().mode() & 0o777, 0o600);
-    let who = json(&h.run(&h.bin.join("kubectl"), &["--kubeconfig", f, "auth", "whoami", "-o", "json"], &[("KUBECONFIG", "")]).ok().stdout);
+    let who = json(
+        &h.run(
+            &h.bin.join("kubectl"),
+            &["--kubeconfig", f, "auth", "whoami", "-o", "json"],
+            &[("KUBECONFIG", "")],
+        )
+        .ok()
+        .stdout,
+    );
     let user = who["status"]["userInfo"]["username"].as_str().unwrap();
     assert!(user.starts_with("system:bootstrap:"), "{user}");
-    let cfg = h.run(&h.bin.join("kubectl"), &["--kubeconfig", f, "config", "view", "-o", "json"], &[("KUBECONFIG", "")]).ok().stdout;
+    let cfg = h
+        .run(
+            &h.bin.join("kubectl"),
+            &["--kubeconfig", f, "config", "view", "-o", "json"],
+            &[("KUBECONFIG", "")],
+        )
+        .ok()
+        .stdout;
     let cfg = json(&cfg);
     assert_eq!(cfg["users"][0]["name"], "tls-bootstrap-token-user");
-    assert_eq!(cfg["current-context"], format!("tls-bootstrap-token-user@{}", cfg["clusters"][0]["name"].as_str().unwrap()));
+    assert_eq!(
+        cfg["current-context"],
+        format!(
+            "tls-bootstrap-token-user@{}",
+            cfg["clusters"][0]["name"].as_str().unwrap()
+        )
+    );
 }
 
 #[test]
 fn service_account_kubeconfig_works_and_expires() {
     let Some(h) = harness() else { return };
     let sa = unique("e2e-scanner-");
-    h.kubectl(&["-n", "default", "create", "serviceaccount", &sa]).ok();
+    h.kubectl(&["-n", "default", "create", "serviceaccount", &sa])
+        .ok();
     let out = h
-        .ours(&["kubeconfig", "--service-account", &sa, "-n", "default", "--duration", "10m"])
+        .ours(&[
+            "kubeconfig",
+            "--service-account",
+            &sa,
+            "-n",
+            "default",
+            "--duration",
+            "10m",
+        ])
         .ok();
     assert!(out.stderr.contains("expires at"), "{}", out.stderr);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sa.kubeconfig");
     std::fs::write(&file, &out.stdout).unwrap();
     let f = file.to_str().unwrap();
-    let who = json(&h.run(&h.bin.join("kubectl"), &["--kubeconfig", f, "auth", "whoami", "-o", "json"], &[("KUBECONFIG", "")]).ok().stdout);
-    assert_eq!(who["status"]["userInfo"]["username"], format!("system:serviceaccount:default:{sa}"));
+    let who = json(
+        &h.run(
+            &h.bin.join("kubectl"),
+            &["--kubeconfig", f, "auth", "whoami", "-o", "json"],
+            &[("KUBECONFIG", "")],
+        )
+        .ok()
+        .stdout,
+    );
+    assert_eq!(
+        who["status"]["userInfo"]["username"],
+        format!("system:serviceaccount:default:{sa}")
+    );
     // The token is short-lived: its exp claim is 10 minutes after iat.
-    let cfg = json(&h.run(&h.bin.join("kubectl"), &["--kubeconfig", f, "config", "view", "--raw", "-o", "json"], &[("KUBECONFIG", "")]).ok().stdout);
+    let cfg = json(
+        &h.run(
+            &h.bin.join("kubectl"),
+            &["--kubeconfig", f, "config", "view", "--raw", "-o", "json"],
+            &[("KUBECONFIG", "")],
+        )
+        .ok()
+        .stdout,
+    );
     let jwt = cfg["users"][0]["user"]["token"].as_str().unwrap();
     use base64::Engine;
     let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(jwt.split('.').nth(1).unwrap())
         .unwrap();
     let claims = json(std::str::from_utf8(&claims).unwrap());
-    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 600);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        600
+    );
 }
 
 #[test]
 fn plugin_lookup_through_real_kubectl() {
     let Some(h) = harness() else { return };
     let list = h.kubectl(&["plugin", "list"]);
-    for b in ["kubectl-jointoken", "kubectl-jointoken-create", "kubectl-jointoken-list", "kubectl-jointoken-prune", "kubectl-jointoken-kubeconfig"] {
-        assert!(list.stdout.contains(b), "{b} missing from `kubectl plugin list`: {}", list.stdout);
+    for b in [
+        "kubectl-jointoken",
+        "kubectl-jointoken-create",
+        "kubectl-jointoken-list",
+        "kubectl-jointoken-prune",
+        "kubectl-jointoken-kubeconfig",
+    ] {
+        assert!(
+            list.stdout.contains(b),
+            "{b} missing from `kubectl plugin list`: {}",
+            list.stdout
+        );
     }
     assert!(!list.stderr.contains("warning"), "{}", list.stderr);
     let help = h.kubectl(&["jointoken", "create", "--help"]).ok();
-    assert!(help.stdout.contains("Usage: kubectl jointoken create"), "{}", help.stdout);
-    let r = json(&h.kubectl(&["jointoken", "create", "-o", "json", "--ttl", "10m"]).ok().stdout);
+    assert!(
+        help.stdout.contains("Usage: kubectl jointoken create"),
+        "{}",
+        help.stdout
+    );
+    let r = json(
+        &h.kubectl(&["jointoken", "create", "-o", "json", "--ttl", "10m"])
+            .ok()
+            .stdout,
+    );
     assert!(secret_exists(&h, r["id"].as_str().unwrap()));
     let l = h.kubectl(&["jointoken", "list", "-o", "name"]).ok();
-    assert!(l.stdout.contains(&format!("secret/bootstrap-token-{}", r["id"].as_str().unwrap())));
+    assert!(l.stdout.contains(&format!(
+        "secret/bootstrap-token-{}",
+        r["id"].as_str().unwrap()
+    )));
 }

@@ -38,7 +38,14 @@ pub struct GlobalArgs {
     #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     /// Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets).
-    #[arg(short = 'v', long = "v", alias = "verbose", global = true, value_name = "LEVEL", default_value_t = 0)]
+    #[arg(
+        short = 'v',
+        long = "v",
+        alias = "verbose",
+        global = true,
+        value_name = "LEVEL",
+        default_value_t = 0
+    )]
     pub verbosity: u8,
 }
 

@@ -116,7 +116,12 @@ impl JoinInfo {
     /// The control-plane join command, when a certificate key was given.
     pub fn control_plane_command(&self, token: &Token) -> Option<String> {
         self.certificate_key.as_deref().map(|k| {
-            join::command(&self.endpoint, &token.expose(), &self.ca_cert_hashes, Some(k))
+            join::command(
+                &self.endpoint,
+                &token.expose(),
+                &self.ca_cert_hashes,
+                Some(k),
+            )
         })
     }
 }
@@ -148,7 +153,12 @@ impl TokenFlags {
             description: self.description.clone(),
             expires,
             usages: self.usages.clone(),
-            groups: self.groups.iter().filter(|g| !g.is_empty()).cloned().collect(),
+            groups: self
+                .groups
+                .iter()
+                .filter(|g| !g.is_empty())
+                .cloned()
+                .collect(),
             labels: BTreeMap::new(),
         };
         spec.validate().map_err(Error::usage)?;
@@ -158,7 +168,8 @@ impl TokenFlags {
 
 /// Parses `--token`/positional token.
 pub fn parse_token(s: Option<&str>) -> Result<Option<Token>> {
-    s.map(|s| s.parse::<Token>().map_err(Error::usage)).transpose()
+    s.map(|s| s.parse::<Token>().map_err(Error::usage))
+        .transpose()
 }
 
 /// Writes the token's Secret; `AlreadyExists` when the id is taken.
@@ -178,7 +189,11 @@ pub async fn write_token(c: &Cluster, spec: &TokenSpec, dry_run: DryRun) -> Resu
             Ok(())
         }
         Err(kube::Error::Api(e)) if e.code == 409 => Err(Error::AlreadyExists(id)),
-        Err(e) => Err(Error::kube(format!("cannot create bootstrap token {id}"), e, &c.target)),
+        Err(e) => Err(Error::kube(
+            format!("cannot create bootstrap token {id}"),
+            e,
+            &c.target,
+        )),
     }
 }
 
@@ -192,7 +207,11 @@ pub async fn delete_token(c: &Cluster, id: &token::TokenId) -> Result<()> {
     match api.delete(&id.secret_name(), &dp).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-        Err(e) => Err(Error::kube(format!("cannot delete bootstrap token {id}"), e, &c.target)),
+        Err(e) => Err(Error::kube(
+            format!("cannot delete bootstrap token {id}"),
+            e,
+            &c.target,
+        )),
     }
 }
 
@@ -214,10 +233,7 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<CreateReport> {
     let join = JoinInfo::from_target(&c.target, a.certificate_key.clone())?;
     write_token(&c, &spec, a.dry_run.dry_run).await?;
     if a.dry_run.dry_run != DryRun::None {
-        eprintln!(
-            "dry run: bootstrap token {} was not created",
-            spec.token.id
-        );
+        eprintln!("dry run: bootstrap token {} was not created", spec.token.id);
     }
     Ok(CreateReport {
         spec,

@@ -102,9 +102,10 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
                 path: p.display().to_string(),
                 source,
             })?;
-            Some(pki::pem_bundle_to_der(&pem).map_err(|e| {
-                Error::usage(format!("--ca-file {}: {e}", p.display()))
-            })?)
+            Some(
+                pki::pem_bundle_to_der(&pem)
+                    .map_err(|e| Error::usage(format!("--ca-file {}: {e}", p.display())))?,
+            )
         }
         None => None,
     };
@@ -125,7 +126,8 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
         let (tok, expires) = request_sa_token(&c, &ns, sa, a).await?;
         eprintln!("service-account token for {ns}/{sa} expires at {expires}");
         let user = format!("{ns}-{sa}");
-        let doc = kc::token_kubeconfig(&c.target.cluster_name, &server, &ca, &user, &tok, Some(&ns));
+        let doc =
+            kc::token_kubeconfig(&c.target.cluster_name, &server, &ca, &user, &tok, Some(&ns));
         return emit(&doc, a);
     }
 
@@ -159,7 +161,10 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
                     token.id
                 )));
             }
-            Err(Error::runtime(format!("{e} (bootstrap token {} was deleted again)", token.id)))
+            Err(Error::runtime(format!(
+                "{e} (bootstrap token {} was deleted again)",
+                token.id
+            )))
         }
         Err(e) => Err(e),
     }
@@ -183,19 +188,28 @@ async fn request_sa_token(c: &Cluster, ns: &str, sa: &str, a: &Args) -> Result<(
         spec: Some(TokenRequestSpec {
             audiences: (!a.audience.is_empty()).then(|| a.audience.clone()),
             expiration_seconds: Some(a.duration.as_secs() as i64),
-            bound_object_ref: a.bound_object_kind.as_ref().map(|kind| BoundObjectReference {
-                api_version: Some("v1".into()),
-                kind: Some(kind.clone()),
-                name: a.bound_object_name.clone(),
-                uid: a.bound_object_uid.clone(),
-            }),
+            bound_object_ref: a
+                .bound_object_kind
+                .as_ref()
+                .map(|kind| BoundObjectReference {
+                    api_version: Some("v1".into()),
+                    kind: Some(kind.clone()),
+                    name: a.bound_object_name.clone(),
+                    uid: a.bound_object_uid.clone(),
+                }),
         }),
         ..Default::default()
     };
     let resp = api
         .create_token_request(sa, &PostParams::default(), &req)
         .await
-        .map_err(|e| Error::kube(format!("cannot request a token for service account {ns}/{sa}"), e, &c.target))?;
+        .map_err(|e| {
+            Error::kube(
+                format!("cannot request a token for service account {ns}/{sa}"),
+                e,
+                &c.target,
+            )
+        })?;
     let status = resp
         .status
         .ok_or_else(|| Error::runtime("the apiserver returned a TokenRequest without status"))?;

@@ -120,7 +120,14 @@ impl ListReport {
 
 impl Report for ListReport {
     fn headers(&self, wide: bool) -> Vec<&'static str> {
-        let mut h = vec!["TOKEN", "TTL", "EXPIRES", "USAGES", "DESCRIPTION", "EXTRA GROUPS"];
+        let mut h = vec![
+            "TOKEN",
+            "TTL",
+            "EXPIRES",
+            "USAGES",
+            "DESCRIPTION",
+            "EXTRA GROUPS",
+        ];
         if wide {
             h.extend(["CREATED", "WARNINGS"]);
         }
@@ -158,7 +165,10 @@ impl Report for ListReport {
     }
 
     fn names(&self) -> Vec<String> {
-        self.tokens.iter().map(|t| format!("secret/{}", t.name)).collect()
+        self.tokens
+            .iter()
+            .map(|t| format!("secret/{}", t.name))
+            .collect()
     }
 
     fn document(&self) -> serde_json::Value {
@@ -218,9 +228,17 @@ mod tests {
         };
         ListReport {
             tokens: vec![
-                spec("abcdef.0123456789abcdef", Some("2026-11-24T07:59:00Z"), Some("node join")),
+                spec(
+                    "abcdef.0123456789abcdef",
+                    Some("2026-11-24T07:59:00Z"),
+                    Some("node join"),
+                ),
                 spec("zyxwvu.0123456789abcdef", None, None),
-                spec("expire.0123456789abcdef", Some("2026-11-23T07:00:00Z"), None),
+                spec(
+                    "expire.0123456789abcdef",
+                    Some("2026-11-23T07:00:00Z"),
+                    None,
+                ),
             ],
             now,
             show_secret: false,
@@ -233,7 +251,11 @@ mod tests {
         let lines: Vec<&str> = out.lines().collect();
         assert!(lines[0].starts_with("TOKEN"));
         assert!(lines[0].ends_with("EXTRA GROUPS"));
-        let cells: Vec<&str> = lines[1].split("   ").map(str::trim).filter(|c| !c.is_empty()).collect();
+        let cells: Vec<&str> = lines[1]
+            .split("   ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
         assert_eq!(
             cells,
             vec![
@@ -275,9 +297,23 @@ mod tests {
     #[test]
     fn names_and_yaml() {
         let r = report();
-        let names = crate::output::render(&r, &OutputArgs { output: Format::Name, no_headers: false }).unwrap();
+        let names = crate::output::render(
+            &r,
+            &OutputArgs {
+                output: Format::Name,
+                no_headers: false,
+            },
+        )
+        .unwrap();
         assert_eq!(names.lines().next(), Some("secret/bootstrap-token-abcdef"));
-        let yaml = crate::output::render(&r, &OutputArgs { output: Format::Yaml, no_headers: false }).unwrap();
+        let yaml = crate::output::render(
+            &r,
+            &OutputArgs {
+                output: Format::Yaml,
+                no_headers: false,
+            },
+        )
+        .unwrap();
         assert!(yaml.contains("kind: List"), "{yaml}");
         assert!(yaml.contains("apiVersion: output.kubeadm.k8s.io/v1alpha3"));
     }

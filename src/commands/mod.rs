@@ -11,9 +11,9 @@ pub mod schedule;
 
 use clap::{Parser, Subcommand};
 
+use crate::Result;
 use crate::cli::GlobalArgs;
 use crate::output;
-use crate::Result;
 
 /// Create, list, prune, publish and rotate Kubernetes bootstrap (join) tokens.
 ///

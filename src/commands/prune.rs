@@ -126,7 +126,11 @@ impl PruneReport {
 
     /// An error when any delete failed.
     pub fn failure(&self) -> Option<Error> {
-        let failed: Vec<&Item> = self.items.iter().filter(|i| i.action == Action::Failed).collect();
+        let failed: Vec<&Item> = self
+            .items
+            .iter()
+            .filter(|i| i.action == Action::Failed)
+            .collect();
         let first = failed.first()?;
         Some(Error::runtime(format!(
             "{} delete(s) failed, first {}: {}",
@@ -139,17 +143,21 @@ impl PruneReport {
 
 /// Who owns what: the UIDs named in ownerReferences of Secrets and ConfigMaps in kube-system,
 /// mapped to the dependents. kubeadm's kubeadm-certs Secret is the known case.
-fn dependents_by_owner(secrets: &[Secret], configmaps: &[ConfigMap]) -> HashMap<String, Vec<String>> {
+fn dependents_by_owner(
+    secrets: &[Secret],
+    configmaps: &[ConfigMap],
+) -> HashMap<String, Vec<String>> {
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    let mut add = |kind: &str, meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-        for r in meta.owner_references.iter().flatten() {
-            out.entry(r.uid.clone()).or_default().push(format!(
-                "{kind} {}/{}",
-                meta.namespace.as_deref().unwrap_or(token::NAMESPACE),
-                meta.name.as_deref().unwrap_or("?")
-            ));
-        }
-    };
+    let mut add =
+        |kind: &str, meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+            for r in meta.owner_references.iter().flatten() {
+                out.entry(r.uid.clone()).or_default().push(format!(
+                    "{kind} {}/{}",
+                    meta.namespace.as_deref().unwrap_or(token::NAMESPACE),
+                    meta.name.as_deref().unwrap_or("?")
+                ));
+            }
+        };
     for s in secrets {
         add("Secret", &s.metadata);
     }
@@ -223,8 +231,10 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PruneReport> {
     };
     let plan = prune::plan(&cands, &policy);
     let mode = a.dry_run.dry_run;
-    let deletes: Vec<&prune::Decision> =
-        plan.iter().filter(|d| d.verdict == Verdict::Delete).collect();
+    let deletes: Vec<&prune::Decision> = plan
+        .iter()
+        .filter(|d| d.verdict == Verdict::Delete)
+        .collect();
     // A progress bar only where someone watches a long run; indicatif draws on stderr.
     let bar = if deletes.len() >= 100 && std::io::stderr().is_terminal() && mode != DryRun::Client {
         indicatif::ProgressBar::new(deletes.len() as u64)
@@ -269,7 +279,12 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PruneReport> {
     })
 }
 
-async fn delete_one(api: &Api<Secret>, rec: &TokenRecord, mode: DryRun, reason: &str) -> (Action, String) {
+async fn delete_one(
+    api: &Api<Secret>,
+    rec: &TokenRecord,
+    mode: DryRun,
+    reason: &str,
+) -> (Action, String) {
     if mode == DryRun::Client {
         return (Action::WouldDelete, reason.to_string());
     }

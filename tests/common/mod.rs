@@ -41,7 +41,11 @@ pub struct Out {
 impl Out {
     /// Panics with the transcript unless the exit code is 0.
     pub fn ok(self) -> Self {
-        assert_eq!(self.code, 0, "command failed:\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "command failed:\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -74,19 +78,44 @@ pub fn harness() -> Option<Harness> {
 
 /// Path of one of our binaries.
 pub fn our_bin(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_BIN_EXE_kubectl-jointoken")).parent().unwrap().to_path_buf();
+    let dir = Path::new(env!("CARGO_BIN_EXE_kubectl-jointoken"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     dir.join(name)
+}
+
+/// A folder holding only our installed-style binaries (symlinks), as `cargo install` would
+/// leave them: target/debug also holds `*.d` files that kubectl's plugin lookup warns about.
+pub fn plugin_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("plugins-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = our_bin("kubectl-jointoken");
+        let src = src.parent().unwrap();
+        for e in std::fs::read_dir(src).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            let exe = e.path().is_file() && !name.contains('.');
+            if exe && name.starts_with("kubectl-jointoken") {
+                let _ = std::os::unix::fs::symlink(e.path(), dir.join(&name));
+            }
+        }
+        dir
+    })
+    .clone()
 }
 
 impl Harness {
     /// Runs a command with the harness env (admin KUBECONFIG, Vault, the built tools first on
     /// PATH, our binaries after them).
     pub fn run(&self, program: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
-        let ours = our_bin("kubectl-jointoken");
         let path = format!(
             "{}:{}:/usr/local/bin:/usr/bin:/bin",
             self.bin.display(),
-            ours.parent().unwrap().display()
+            plugin_dir().display()
         );
         let out = Command::new(program)
             .args(args)
@@ -157,7 +186,10 @@ impl Harness {
 pub fn unique(prefix: &str) -> String {
     let mut b = [0u8; 4];
     getrandom::fill(&mut b).unwrap();
-    format!("{prefix}{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+    format!(
+        "{prefix}{}",
+        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+    )
 }
 
 /// Polls `f` every 250 ms until it returns `Some` or `secs` pass.
