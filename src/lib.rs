@@ -77,6 +77,15 @@ pub fn main(tool: Tool) -> ExitCode {
     if args.is_empty() {
         args.push("kubectl-jointoken".into());
     }
+    // kubectl ≥ 1.26 completes `kubectl jointoken <TAB>` by running `kubectl_complete-jointoken`
+    // (a link to this binary) with the words typed so far.
+    let argv0 = std::path::Path::new(&args[0])
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if argv0.starts_with("kubectl_complete-jointoken") {
+        return ExitCode::from(commands::completion::kubectl_complete(args));
+    }
     if let Some(verb) = tool.verb() {
         // A per-verb binary is the dispatcher with its verb already typed.
         args.insert(1, verb.into());

@@ -1,6 +1,7 @@
 //! The command tree and the one dispatch `match`: each verb is a module with its `Args` and a
 //! `run` that returns a typed report, rendered here through [`crate::output`].
 
+pub mod completion;
 pub mod create;
 pub mod fetch;
 pub mod kubeconfig;
@@ -52,6 +53,11 @@ pub enum Command {
     Publish(publish::Args),
     /// Fetch a published join command from Vault on a node that is not in the cluster yet.
     Fetch(fetch::Args),
+    /// Print shell completion scripts, or install kubectl's completion shim.
+    Completion(completion::Args),
+    /// Generate man pages and the CLI reference.
+    #[command(hide = true)]
+    GenerateDocs(completion::GenerateArgs),
     /// Install and manage the systemd timer that rotates and publishes tokens.
     Schedule(schedule::Args),
 }
@@ -83,6 +89,8 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
         }
         Command::Kubeconfig(a) => kubeconfig::run(g, &a).await,
         Command::Publish(a) => publish::run(g, &a).await,
+        Command::Completion(a) => completion::run(g, &a).await,
+        Command::GenerateDocs(a) => completion::generate(&a).await,
         Command::Fetch(a) => fetch::run(g, &a).await,
         Command::Schedule(a) => schedule::run(g, &a).await,
     }
