@@ -139,10 +139,15 @@ fn parent(path: &Path) -> &Path {
     }
 }
 
-/// Writes `contents` to `path` atomically: a temp file created with mode 0600 in the same
-/// folder (never chmod-ed later), synced, then renamed over the target; without `force` the
-/// rename refuses an existing file. A failure leaves no partial file behind.
+/// Writes `contents` to `path` atomically with mode 0600 (see [`write_file_atomic`]).
 pub fn write_secret_file(path: &Path, contents: &[u8], force: bool) -> Result<()> {
+    write_file_atomic(path, contents, force, 0o600)
+}
+
+/// Writes `contents` to `path` atomically: a temp file created with `mode` in the same folder
+/// (never chmod-ed later), synced, then renamed over the target; without `force` the rename
+/// refuses an existing file. A failure leaves no partial file behind.
+pub fn write_file_atomic(path: &Path, contents: &[u8], force: bool, mode: u32) -> Result<()> {
     let io = |action: &'static str| {
         move |source| Error::Io {
             action,
@@ -152,7 +157,7 @@ pub fn write_secret_file(path: &Path, contents: &[u8], force: bool) -> Result<()
     };
     let mut tmp = tempfile::Builder::new()
         .prefix(".kubectl-jointoken-")
-        .permissions(std::fs::Permissions::from_mode(0o600))
+        .permissions(std::fs::Permissions::from_mode(mode))
         .tempfile_in(parent(path))
         .map_err(io("cannot create a temporary file next to"))?;
     tmp.write_all(contents).map_err(io("cannot write"))?;

@@ -23,10 +23,13 @@ pub mod error;
 pub mod join;
 pub mod jws;
 pub mod kubeconfig;
+pub mod lease;
 pub mod output;
 pub mod pki;
 pub mod prune;
 pub mod publish;
+pub mod rotate;
+pub mod systemd;
 pub mod token;
 
 use std::ffi::OsString;
@@ -95,6 +98,13 @@ pub fn main(tool: Tool) -> ExitCode {
 
 /// Parses `args` (argv, program name first), runs the command, prints, and returns the exit code.
 pub fn run_args(args: Vec<OsString>) -> u8 {
+    let args = match expand_config(args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return e.exit_code();
+        }
+    };
     let cli = match commands::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -132,6 +142,36 @@ pub fn run_args(args: Vec<OsString>) -> u8 {
             e.exit_code()
         }
     }
+}
+
+/// `schedule run` reads its flags from a config file too: the file's `key: value` pairs become
+/// `--key=value` right after `run`, so flags typed on the command line (later) win.
+fn expand_config(mut args: Vec<OsString>) -> Result<Vec<OsString>> {
+    use commands::{Command, schedule};
+    let Ok(cli) = commands::Cli::try_parse_from(&args) else {
+        return Ok(args);
+    };
+    let Command::Schedule(schedule::Args {
+        action: schedule::Action::Run(run),
+    }) = &cli.command
+    else {
+        return Ok(args);
+    };
+    let Some(path) = schedule::config_path(run) else {
+        return Ok(args);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+        action: "cannot read config file",
+        path: path.display().to_string(),
+        source,
+    })?;
+    let extra = schedule::config_to_args(&text, &path)?;
+    let at = args
+        .iter()
+        .position(|a| a == "run")
+        .map_or(args.len(), |i| i + 1);
+    args.splice(at..at, extra.into_iter().map(OsString::from));
+    Ok(args)
 }
 
 /// Writes data to stdout; a closed pipe (`| head`) is success, as in ripgrep.

@@ -174,6 +174,23 @@ pub fn validate_group(g: &str) -> Result<(), String> {
     }
 }
 
+/// Checks a Kubernetes label value (≤ 63 of [A-Za-z0-9._-], alphanumeric at both ends).
+pub fn validate_label_value(v: &str) -> Result<(), String> {
+    let ok = !v.is_empty()
+        && v.len() <= 63
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && v.as_bytes()[0].is_ascii_alphanumeric()
+        && v.as_bytes()[v.len() - 1].is_ascii_alphanumeric();
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid name {v:?}: use up to 63 letters, digits, '.', '_' or '-', starting and ending alphanumeric"
+        ))
+    }
+}
+
 /// Checks a usage name.
 pub fn validate_usage(u: &str) -> Result<(), String> {
     if KNOWN_USAGES.contains(&u) {

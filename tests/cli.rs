@@ -366,10 +366,149 @@ fn output_formats_are_checked() {
 }
 
 #[test]
-fn unfinished_verbs_say_so_and_fail() {
+fn schedule_run_needs_a_sink_and_a_finite_ttl() {
     let e = Env::new();
-    let r = e.run("kubectl-jointoken-schedule", &[]);
-    assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("is not yet available"), "{}", r.stderr);
-    assert!(r.stdout.is_empty());
+    let r = e.run("kubectl-jointoken-schedule", &["run"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("say where to publish"), "{}", r.stderr);
+    let r = e.run(
+        "kubectl-jointoken-schedule",
+        &["run", "--publish", "vault", "--ttl", "0"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("finite --ttl"), "{}", r.stderr);
+    let r = e.run(
+        "kubectl-jointoken",
+        &["schedule", "install", "--every", "5h", "--no-enable"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("divides a day"), "{}", r.stderr);
+}
+
+#[test]
+fn schedule_run_reads_its_config_file_and_flags_win() {
+    let e = Env::new();
+    let cfg = e.home.path().join("config.yaml");
+    std::fs::write(&cfg, "publish: vault\nttl: \"0\"\n").unwrap();
+    let r = e.run(
+        "kubectl-jointoken",
+        &["schedule", "run", "--config", cfg.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("finite --ttl"),
+        "the file's ttl applies: {}",
+        r.stderr
+    );
+    std::fs::write(&cfg, "bogus-key: 1\n").unwrap();
+    let r = e.run(
+        "kubectl-jointoken",
+        &["schedule", "run", "--config", cfg.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--bogus-key"), "{}", r.stderr);
+}
+
+/// The rendered units pass systemd's own checks: `verify` prints nothing on stderr (it only
+/// warns on misspelled keys), the calendar is every 8 hours, the exposure score is ≤ 2.0.
+#[test]
+fn schedule_units_pass_systemd_analyze() {
+    let e = Env::new();
+    let root = e.home.path().join("root");
+    let exe = Env::bin("kubectl-jointoken");
+    let r = e.run(
+        "kubectl-jointoken",
+        &[
+            "schedule",
+            "install",
+            "--root",
+            root.to_str().unwrap(),
+            "--exec",
+            exe.to_str().unwrap(),
+            "--vault-token-credential",
+            "/etc/kubectl-jointoken/vault-token",
+            "--",
+            "--publish",
+            "vault",
+            "--path",
+            "secret/k8s/join",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let units = root.join("etc/systemd/system");
+    let service = units.join("kubectl-jointoken-rotate.service");
+    let timer = units.join("kubectl-jointoken-rotate.timer");
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(&service).unwrap().mode() & 0o777, 0o644);
+    let cfg = std::fs::read_to_string(root.join("etc/kubectl-jointoken/config.yaml")).unwrap();
+    assert!(
+        cfg.contains("publish: \"vault\"") && cfg.contains("path: \"secret/k8s/join\""),
+        "{cfg}"
+    );
+
+    let sa = |args: &[&str]| {
+        let o = Command::new("systemd-analyze")
+            .args(args)
+            .output()
+            .expect("systemd-analyze is installed");
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = sa(&[
+        "verify",
+        "--man=no",
+        service.to_str().unwrap(),
+        timer.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        (code, err.as_str()),
+        (Some(0), ""),
+        "systemd-analyze verify complained"
+    );
+
+    let t = std::fs::read_to_string(&timer).unwrap();
+    let cal = t
+        .lines()
+        .find_map(|l| l.strip_prefix("OnCalendar="))
+        .unwrap();
+    let (code, out, _) = sa(&[
+        "calendar",
+        "--iterations=4",
+        "--base-time=2026-11-23 01:00:00 UTC",
+        cal,
+    ]);
+    assert_eq!(code, Some(0));
+    let next: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("Iter.") || l.contains("Next elapse"))
+        .collect();
+    assert_eq!(next.len(), 4, "{out}");
+    assert!(next[0].contains("2026-11-23 08:00:00"), "{out}");
+    assert!(next[1].contains("2026-11-23 16:00:00"), "{out}");
+    assert!(next[2].contains("2026-11-24 00:00:00"), "{out}");
+    assert!(next[3].contains("2026-11-24 08:00:00"), "{out}");
+
+    let (_, out, err) = sa(&["security", "--offline=true", service.to_str().unwrap()]);
+    let all = format!("{out}{err}");
+    let score: f64 = all
+        .lines()
+        .find_map(|l| {
+            l.split("exposure level for kubectl-jointoken-rotate.service: ")
+                .nth(1)
+        })
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no score in: {all}"));
+    assert!(score <= 2.0, "exposure {score}");
+
+    // Uninstall removes what install wrote.
+    let r = e.run(
+        "kubectl-jointoken",
+        &["schedule", "uninstall", "--root", root.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!service.exists() && !timer.exists());
 }

@@ -534,3 +534,54 @@ fn plugin_lookup_through_real_kubectl() {
         r["id"].as_str().unwrap()
     )));
 }
+
+#[test]
+fn kubeadm_join_discovery_accepts_our_join_command() {
+    let Some(h) = harness() else { return };
+    let r = create(&h, &["--ttl", "10m"]);
+    let cmd = r["joinCommand"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let dry = dir.path().to_str().unwrap();
+    let join = |command: &str| {
+        // Our command verbatim (minus the leading "kubeadm"), plus what a dry run needs on a
+        // machine that is not a node.
+        let mut args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        args.extend(["--dry-run", "--ignore-preflight-errors=all", "--v=5"]);
+        h.run(
+            &h.bin.join("kubeadm"),
+            &args,
+            &[("KUBEADM_JOIN_DRYRUN_DIR", dry)],
+        )
+    };
+    let ok = join(&cmd);
+    let all = format!("{}{}", ok.stdout, ok.stderr);
+    assert_eq!(ok.code, 0, "{all}");
+    assert!(
+        all.contains("Cluster info signature and contents are valid and TLS certificate validates against pinned roots"),
+        "{all}"
+    );
+    assert!(all.contains("This node has joined the cluster"), "{all}");
+
+    // A wrong pin is rejected by kubeadm's discovery.
+    let pin = r["caCertHashes"][0].as_str().unwrap();
+    let bad = cmd.replace(pin, &format!("sha256:{}", "0".repeat(64)));
+    let no = join(&bad);
+    assert_eq!(no.code, 1);
+    assert!(
+        format!("{}{}", no.stdout, no.stderr).contains("none of the public keys"),
+        "{}",
+        no.stderr
+    );
+
+    // A wrong secret for a real id fails the JWS check.
+    let token = r["token"].as_str().unwrap();
+    let (id, _) = token.split_once('.').unwrap();
+    let forged = cmd.replace(token, &format!("{id}.{}", "0".repeat(16)));
+    let no = join(&forged);
+    assert_eq!(no.code, 1);
+    assert!(
+        format!("{}{}", no.stdout, no.stderr).contains("failed to verify JWS signature"),
+        "{}",
+        no.stderr
+    );
+}

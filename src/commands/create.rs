@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::cli::{DryRun, DryRunArgs, Format, GlobalArgs, OutputArgs};
 use crate::cluster::{self, Cluster, Target};
 use crate::output::Report;
+use crate::publish::{self, JoinRecord, SinkArgs, SinkKind};
 use crate::token::{self, Token, TokenSpec};
 use crate::{Error, Result, duration, join, pki};
 
@@ -62,6 +63,16 @@ pub struct Args {
     /// Output.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Publish the new token in the same run: vault, file, secret (comma-separated). One
+    /// unit: if any sink fails, the token is deleted again (see --keep-on-failure).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "SINKS")]
+    pub publish: Vec<SinkKind>,
+    /// Keep the token when publishing it fails (default: delete it again).
+    #[arg(long, requires = "publish")]
+    pub keep_on_failure: bool,
+    /// Sink settings for --publish.
+    #[command(flatten)]
+    pub sinks: SinkArgs,
 }
 
 /// What `create` did.
@@ -75,6 +86,8 @@ pub struct CreateReport {
     pub print_join_command: bool,
     /// The dry-run mode used.
     pub dry_run: DryRun,
+    /// `--publish` results: (sink, result word, detail).
+    pub published: Vec<(String, String, String)>,
 }
 
 /// Everything a joining node needs besides the token.
@@ -231,16 +244,103 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<CreateReport> {
     let c = cluster::connect(g).await?;
     // Resolve the pins before writing, so a kubeconfig without a CA leaves no token behind.
     let join = JoinInfo::from_target(&c.target, a.certificate_key.clone())?;
+    if !a.publish.is_empty() && a.dry_run.dry_run != DryRun::None {
+        return Err(Error::usage(
+            "--publish would publish a token that --dry-run does not create: drop one of them",
+        ));
+    }
+    // Sinks are checked (Vault login, mount lookup, folder, cluster access) before the token
+    // exists, so most failures leave nothing to roll back.
+    let sinks = publish::build_sinks(&a.publish, &a.sinks, g, &c.target.cluster_name).await?;
     write_token(&c, &spec, a.dry_run.dry_run).await?;
     if a.dry_run.dry_run != DryRun::None {
         eprintln!("dry run: bootstrap token {} was not created", spec.token.id);
     }
+    let published = if sinks.is_empty() {
+        Vec::new()
+    } else {
+        publish_or_roll_back(&c, &spec, &join, &sinks, a.keep_on_failure).await?
+    };
     Ok(CreateReport {
         spec,
         join,
         print_join_command: a.print_join_command,
         dry_run: a.dry_run.dry_run,
+        published,
     })
+}
+
+/// Publishes the token just created; unless every sink now holds it, deletes it again (or
+/// keeps it with `keep`) and fails with what failed and what is left.
+async fn publish_or_roll_back(
+    c: &Cluster,
+    spec: &TokenSpec,
+    join: &JoinInfo,
+    sinks: &[Box<dyn publish::Sink>],
+    keep: bool,
+) -> Result<Vec<(String, String, String)>> {
+    let rec = JoinRecord::new(spec.token.clone(), spec.expires, join, &c.target.ca_certs);
+    let report = publish::publish_all(sinks, &rec).await;
+    for l in report.lines() {
+        eprintln!("{l}");
+    }
+    if report.all_hold_ours() {
+        return Ok(report
+            .results
+            .iter()
+            .filter_map(|r| {
+                r.result
+                    .as_ref()
+                    .ok()
+                    .map(|o| (r.sink.clone(), o.word().to_string(), o.detail().to_string()))
+            })
+            .collect());
+    }
+    let id = &spec.token.id;
+    // What failed: errors, or sinks that kept a newer token instead of ours.
+    let failed: Vec<String> = report
+        .results
+        .iter()
+        .filter_map(|r| match &r.result {
+            Err(e) => Some(format!("{}: {e}", r.sink)),
+            Ok(o) if !o.holds_ours() => Some(format!("{}: {}", r.sink, o.detail())),
+            Ok(_) => None,
+        })
+        .collect();
+    let holding: Vec<String> = report
+        .results
+        .iter()
+        .filter(|r| matches!(&r.result, Ok(o) if o.holds_ours()))
+        .map(|r| r.sink.clone())
+        .collect();
+    let state = if keep {
+        format!("bootstrap token {id} was kept (--keep-on-failure)")
+    } else {
+        match delete_token(c, id).await {
+            Ok(()) => format!("bootstrap token {id} was deleted again"),
+            Err(e) => format!(
+                "deleting bootstrap token {id} failed too ({e}): delete it with \
+                 `kubectl -n kube-system delete secret {}`",
+                id.secret_name()
+            ),
+        }
+    };
+    let mut msg = format!(
+        "cannot publish bootstrap token {id}: {}; {state}",
+        failed.join("; ")
+    );
+    if !holding.is_empty() {
+        msg.push_str(&format!(
+            "; already published to {} (now naming {}): publish a valid token there again",
+            holding.join(", "),
+            if keep {
+                "the kept token"
+            } else {
+                "a deleted token"
+            }
+        ));
+    }
+    Err(Error::runtime(msg))
 }
 
 impl Report for CreateReport {
@@ -283,6 +383,13 @@ impl Report for CreateReport {
         });
         if let Some(cp) = self.join.control_plane_command(&s.token) {
             v["controlPlaneJoinCommand"] = json!(cp);
+        }
+        if !self.published.is_empty() {
+            v["published"] = self
+                .published
+                .iter()
+                .map(|(sink, result, detail)| json!({"sink": sink, "result": result, "detail": detail}))
+                .collect();
         }
         if self.dry_run != DryRun::None {
             v["dryRun"] = json!(match self.dry_run {

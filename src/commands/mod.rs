@@ -27,6 +27,8 @@ use crate::output;
     version,
     propagate_version = true,
     disable_help_subcommand = true,
+    // Later flags win, so command-line flags override those a config file expands to.
+    args_override_self = true,
     after_help = "Exit codes: 0 success, 1 runtime error, 2 usage error."
 )]
 pub struct Cli {

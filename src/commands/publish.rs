@@ -1,21 +1,274 @@
-//! `publish`: stores a token's join command in Vault KV and other sinks (lands with the
-//! publish issue; until then it says so and exits 1 rather than pretending).
+//! `publish`: publishes an existing bootstrap token's join record (by id, or the newest valid
+//! token matching a description or selector) to Vault KV, files and Secrets, and prints it in
+//! CI formats; each sink's result is reported on its own line.
+
+use jiff::Timestamp;
+use serde_json::json;
 
 use crate::cli::GlobalArgs;
-use crate::{Error, Result};
+use crate::cluster;
+use crate::commands::{create::JoinInfo, list};
+use crate::publish::{self, JoinRecord, PublishReport, SinkArgs, SinkKind, ci};
+use crate::token::{TokenId, TokenRecord};
+use crate::{Error, Result, join};
 
-/// Publish an existing bootstrap token (by id, or the newest valid one) to Vault KV, a file or a
-/// Kubernetes Secret.
-#[derive(clap::Args, Debug)]
-pub struct Args {
-    /// Token id to publish (default: the newest valid token).
-    pub id: Option<String>,
-    /// Where to publish: vault, file, secret (comma-separated).
-    #[arg(long = "to", value_delimiter = ',')]
-    pub to: Vec<String>,
+/// What `publish` prints on stdout.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PublishFormat {
+    /// One line per sink: SINK, RESULT, DETAIL (no secret).
+    #[default]
+    Table,
+    /// The per-sink results as JSON (no secret).
+    Json,
+    /// GitHub Actions: ::add-mask:: lines first, then outputs (to $GITHUB_OUTPUT when set).
+    GithubActions,
+    /// A GitLab artifacts:reports:dotenv file (KJT_JOIN_COMMAND=…).
+    GitlabDotenv,
 }
 
-/// Not available yet.
-pub async fn run(_g: &GlobalArgs, _a: &Args) -> Result<String> {
-    Err(Error::NotYetAvailable("publish"))
+/// Publish an existing bootstrap token's join record to Vault KV (v1 or v2), a file, a
+/// Kubernetes Secret, and/or a CI format on stdout.
+///
+/// The record's fields: join_command, token, token_id, expiration, api_server_endpoint,
+/// ca_cert_hashes, ca_cert, and control_plane_join_command with --certificate-key (see
+/// docs/VAULT.md). A token already published that expires later is kept unless
+/// --replace-newer.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Token id to publish (default: the newest valid token, filtered by --description/-l).
+    pub id: Option<String>,
+    /// Where to publish: vault, file, secret (comma-separated; several in one run).
+    #[arg(long = "to", value_enum, value_delimiter = ',', value_name = "SINKS")]
+    pub to: Vec<SinkKind>,
+    /// Pick the newest valid token with exactly this description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Pick the newest valid token whose Secret matches this label selector.
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+    /// Certificate key from `kubeadm init phase upload-certs --upload-certs`: adds
+    /// control_plane_join_command.
+    #[arg(long, value_name = "HEX")]
+    pub certificate_key: Option<String>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = PublishFormat::Table)]
+    pub format: PublishFormat,
+    /// Sink settings.
+    #[command(flatten)]
+    pub sinks: SinkArgs,
+}
+
+/// Picks the token to publish: `id` if given, else the newest (latest created, then latest
+/// expiry) valid, unexpired token passing `description`.
+pub fn select<'a>(
+    tokens: &'a [TokenRecord],
+    id: Option<&TokenId>,
+    description: Option<&str>,
+    now: Timestamp,
+) -> Result<&'a TokenRecord> {
+    let usable =
+        |t: &TokenRecord| t.problems.is_empty() && t.token.is_some() && !t.expires.is_expired(now);
+    if let Some(id) = id {
+        let t = tokens
+            .iter()
+            .find(|t| t.id.as_ref() == Some(id))
+            .ok_or_else(|| {
+                Error::runtime(format!(
+                    "bootstrap token {id} does not exist: list tokens with `kubectl jointoken list`"
+                ))
+            })?;
+        if !usable(t) {
+            return Err(Error::runtime(format!(
+                "bootstrap token {id} is expired or invalid, so nodes could not join with it: \
+                 create a fresh one (kubectl jointoken create --publish …)"
+            )));
+        }
+        return Ok(t);
+    }
+    tokens
+        .iter()
+        .filter(|t| usable(t))
+        .filter(|t| description.is_none_or(|d| t.description.as_deref() == Some(d)))
+        .max_by_key(|t| {
+            (
+                t.created,
+                match &t.expires {
+                    crate::token::Expiry::At(e) => Some(*e),
+                    _ => None,
+                },
+            )
+        })
+        .ok_or_else(|| {
+            Error::runtime(
+                "no valid bootstrap token matches: create one (kubectl jointoken create) or \
+                 name it by id",
+            )
+        })
+}
+
+/// Renders the per-sink report.
+pub fn render_report(report: &PublishReport, token_id: &str, json_out: bool) -> Result<String> {
+    if json_out {
+        let results: Vec<_> = report
+            .results
+            .iter()
+            .map(|r| match &r.result {
+                Ok(o) => json!({"sink": r.sink, "result": o.word(), "detail": o.detail()}),
+                Err(e) => json!({"sink": r.sink, "result": "failed", "error": e.to_string()}),
+            })
+            .collect();
+        return crate::output::to_json(&json!({"tokenId": token_id, "results": results}));
+    }
+    let rows = report
+        .results
+        .iter()
+        .map(|r| match &r.result {
+            Ok(o) => vec![r.sink.clone(), o.word().to_string(), o.detail().to_string()],
+            Err(e) => vec![r.sink.clone(), "failed".into(), e.to_string()],
+        })
+        .collect();
+    Ok(crate::output::columns(
+        &["SINK", "RESULT", "DETAIL"],
+        rows,
+        false,
+    ))
+}
+
+/// Runs `publish`; returns what goes to stdout.
+pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
+    g.require_token_namespace()?;
+    let ci_format = matches!(
+        a.format,
+        PublishFormat::GithubActions | PublishFormat::GitlabDotenv
+    );
+    if a.to.is_empty() && !ci_format {
+        return Err(Error::usage(
+            "say where to publish: --to vault,file,secret and/or --format github-actions|gitlab-dotenv",
+        ));
+    }
+    if let Some(k) = &a.certificate_key {
+        join::validate_certificate_key(k).map_err(Error::usage)?;
+    }
+    let id =
+        a.id.as_deref()
+            .map(|s| TokenId::parse(s.split('.').next().unwrap_or(s)).map_err(Error::usage))
+            .transpose()?;
+    let c = cluster::connect(g).await?;
+    let join = JoinInfo::from_target(&c.target, a.certificate_key.clone())?;
+    // Sinks are checked (Vault login, mount lookup) before the token is read.
+    let sinks = publish::build_sinks(&a.to, &a.sinks, g, &c.target.cluster_name).await?;
+    let tokens = list::fetch(&c, a.selector.as_deref()).await?;
+    let chosen = select(
+        &tokens,
+        id.as_ref(),
+        a.description.as_deref(),
+        Timestamp::now(),
+    )?;
+    let token = chosen
+        .token
+        .clone()
+        .expect("select returns only tokens with a secret");
+    let expiration = match &chosen.expires {
+        crate::token::Expiry::At(t) => Some(*t),
+        _ => None,
+    };
+    tracing::info!(id = %token.id, "publishing bootstrap token");
+    let rec = JoinRecord::new(token, expiration, &join, &c.target.ca_certs);
+    let report = publish::publish_all(&sinks, &rec).await;
+    let text = match a.format {
+        PublishFormat::Table => render_report(&report, rec.token.id.as_str(), false)?,
+        PublishFormat::Json => render_report(&report, rec.token.id.as_str(), true)?,
+        PublishFormat::GithubActions => {
+            let out = std::env::var_os("GITHUB_OUTPUT").filter(|v| !v.is_empty());
+            let text = ci::github_actions(&rec, out.as_deref().map(std::path::Path::new))?;
+            for l in report.lines() {
+                eprintln!("{l}");
+            }
+            text
+        }
+        PublishFormat::GitlabDotenv => {
+            for l in report.lines() {
+                eprintln!("{l}");
+            }
+            ci::gitlab_dotenv(&rec)
+        }
+    };
+    match report.failure() {
+        // Print what was done before failing, so a partial publish is visible per sink.
+        Some(e) => {
+            print!("{text}");
+            Err(e)
+        }
+        None => Ok(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::TokenSpec;
+    use std::collections::BTreeMap;
+
+    fn rec(tok: &str, created: &str, exp: Option<&str>, desc: Option<&str>) -> TokenRecord {
+        let mut s = TokenSpec {
+            token: tok.parse().unwrap(),
+            description: desc.map(String::from),
+            expires: exp.map(|e| e.parse().unwrap()),
+            usages: vec!["signing".into(), "authentication".into()],
+            groups: vec![],
+            labels: BTreeMap::new(),
+        }
+        .to_secret();
+        s.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            created.parse().unwrap(),
+        ));
+        TokenRecord::from_secret(&s)
+    }
+
+    #[test]
+    fn newest_valid_token_is_selected() {
+        let now: Timestamp = "2026-11-23T08:00:00Z".parse().unwrap();
+        let ts = vec![
+            rec(
+                "aaaaaa.0123456789abcdef",
+                "2026-11-20T00:00:00Z",
+                Some("2026-11-25T00:00:00Z"),
+                Some("rotate"),
+            ),
+            rec(
+                "bbbbbb.0123456789abcdef",
+                "2026-11-22T00:00:00Z",
+                Some("2026-11-24T00:00:00Z"),
+                Some("rotate"),
+            ),
+            rec(
+                "cccccc.0123456789abcdef",
+                "2026-11-23T07:00:00Z",
+                Some("2026-11-23T07:30:00Z"),
+                Some("rotate"),
+            ),
+            rec(
+                "dddddd.0123456789abcdef",
+                "2026-11-23T07:00:00Z",
+                None,
+                Some("other"),
+            ),
+        ];
+        let id = |t: &TokenRecord| t.id.clone().unwrap().to_string();
+        assert_eq!(
+            id(select(&ts, None, Some("rotate"), now).unwrap()),
+            "bbbbbb"
+        );
+        assert_eq!(id(select(&ts, None, None, now).unwrap()), "dddddd");
+        let a = TokenId::parse("aaaaaa").unwrap();
+        assert_eq!(id(select(&ts, Some(&a), None, now).unwrap()), "aaaaaa");
+        let c = TokenId::parse("cccccc").unwrap();
+        assert!(
+            select(&ts, Some(&c), None, now)
+                .unwrap_err()
+                .to_string()
+                .contains("expired")
+        );
+        assert!(select(&ts, None, Some("nope"), now).is_err());
+    }
 }

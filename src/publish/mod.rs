@@ -66,14 +66,22 @@ impl fmt::Debug for JoinRecord {
             .field("expiration", &self.expiration)
             .field("api_server_endpoint", &self.api_server_endpoint)
             .field("ca_cert_hashes", &self.ca_cert_hashes)
-            .field("certificate_key", &self.certificate_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "certificate_key",
+                &self.certificate_key.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
 
 impl JoinRecord {
     /// The record for `token` joining the cluster `join` describes.
-    pub fn new(token: Token, expiration: Option<Timestamp>, join: &JoinInfo, ca_der: &[Vec<u8>]) -> Self {
+    pub fn new(
+        token: Token,
+        expiration: Option<Timestamp>,
+        join: &JoinInfo,
+        ca_der: &[Vec<u8>],
+    ) -> Self {
         JoinRecord {
             token,
             expiration,
@@ -108,7 +116,9 @@ impl JoinRecord {
 
     /// The expiry as written: RFC 3339 UTC, or empty for "never".
     pub fn expiration_text(&self) -> String {
-        self.expiration.map(token::format_expiration).unwrap_or_default()
+        self.expiration
+            .map(token::format_expiration)
+            .unwrap_or_default()
     }
 
     /// The record's fields, in their documented order; every value is a string so that KV
@@ -319,7 +329,12 @@ impl PublishReport {
         let done: Vec<String> = self
             .results
             .iter()
-            .filter_map(|r| r.result.as_ref().ok().map(|o| format!("{} {}", r.sink, o.word())))
+            .filter_map(|r| {
+                r.result
+                    .as_ref()
+                    .ok()
+                    .map(|o| format!("{} {}", r.sink, o.word()))
+            })
             .collect();
         let mut msg = format!("publish failed: {}", failed.join("; "));
         if !done.is_empty() {
@@ -402,7 +417,11 @@ pub async fn build_sinks(
                 sinks.push(Box::new(vault::VaultSink::prepare(&a.vault, opts).await?));
             }
             SinkKind::File => sinks.push(Box::new(file::FileSink::prepare(&a.file)?)),
-            SinkKind::Secret => sinks.push(Box::new(secret::SecretSink::prepare(&a.secret, g).await?)),
+            SinkKind::Secret => sinks.push(Box::new(
+                secret::SecretSink::prepare(&a.secret, g)
+                    .await?
+                    .replace_newer(a.replace_newer),
+            )),
         }
     }
     Ok(sinks)
@@ -460,9 +479,13 @@ pub(crate) mod tests {
             j["control_plane_join_command"]
                 .as_str()
                 .unwrap()
-                .ends_with(&format!("--control-plane --certificate-key {}", "ab".repeat(32)))
+                .ends_with(&format!(
+                    "--control-plane --certificate-key {}",
+                    "ab".repeat(32)
+                ))
         );
-        let map: BTreeMap<String, String> = r.fields().into_iter().map(|(k, v)| (k.into(), v)).collect();
+        let map: BTreeMap<String, String> =
+            r.fields().into_iter().map(|(k, v)| (k.into(), v)).collect();
         assert_eq!(JoinRecord::from_fields(&map, "x").unwrap(), r);
     }
 
@@ -470,8 +493,13 @@ pub(crate) mod tests {
     fn parsing_rejects_what_is_not_a_record() {
         let mut map: BTreeMap<String, String> = BTreeMap::new();
         map.insert("foo".into(), "bar".into());
-        let e = JoinRecord::from_fields(&map, "vault secret/x").unwrap_err().to_string();
-        assert!(e.contains("vault secret/x is not a join record") && e.contains("token"), "{e}");
+        let e = JoinRecord::from_fields(&map, "vault secret/x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("vault secret/x is not a join record") && e.contains("token"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -491,15 +519,33 @@ pub(crate) mod tests {
             expiration: e.into(),
         };
         assert_eq!(decide(None, &ours), Decision::Replace);
-        assert_eq!(decide(Some(&ex("abcdef", "2026-11-24T08:00:00Z")), &ours), Decision::Same);
-        assert_eq!(decide(Some(&ex("zzzzzz", "2026-11-25T08:00:00Z")), &ours), Decision::KeepNewer);
-        assert_eq!(decide(Some(&ex("zzzzzz", "2026-11-23T08:00:00Z")), &ours), Decision::Replace);
+        assert_eq!(
+            decide(Some(&ex("abcdef", "2026-11-24T08:00:00Z")), &ours),
+            Decision::Same
+        );
+        assert_eq!(
+            decide(Some(&ex("zzzzzz", "2026-11-25T08:00:00Z")), &ours),
+            Decision::KeepNewer
+        );
+        assert_eq!(
+            decide(Some(&ex("zzzzzz", "2026-11-23T08:00:00Z")), &ours),
+            Decision::Replace
+        );
         // Same expiry, another token: the later writer wins (rotation at the same second).
-        assert_eq!(decide(Some(&ex("zzzzzz", "2026-11-24T08:00:00Z")), &ours), Decision::Replace);
+        assert_eq!(
+            decide(Some(&ex("zzzzzz", "2026-11-24T08:00:00Z")), &ours),
+            Decision::Replace
+        );
         // Never-expiring tokens are the newest; garbage expiry loses.
         assert_eq!(decide(Some(&ex("zzzzzz", "")), &ours), Decision::KeepNewer);
-        assert_eq!(decide(Some(&ex("zzzzzz", "soon")), &ours), Decision::Replace);
-        assert_eq!(decide(Some(&ex("zzzzzz", "2030-01-01T00:00:00Z")), &record(None)), Decision::Replace);
+        assert_eq!(
+            decide(Some(&ex("zzzzzz", "soon")), &ours),
+            Decision::Replace
+        );
+        assert_eq!(
+            decide(Some(&ex("zzzzzz", "2030-01-01T00:00:00Z")), &record(None)),
+            Decision::Replace
+        );
     }
 
     #[test]

@@ -1,0 +1,104 @@
+//! CI formats on stdout: GitHub Actions (mask first, then outputs) and a GitLab dotenv report.
+//! Both hold the secret, so they are opt-in `--format` values of `publish`.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::JoinRecord;
+use super::file::{env_name, single_line_fields};
+use crate::{Error, Result};
+
+/// GitHub Actions: `::add-mask::` for the token, its secret half and any certificate key come
+/// before anything else, so no later line can reveal them in the job log. The outputs
+/// (`join_command=…`, …) are appended to `$GITHUB_OUTPUT` when `github_output` is set (the
+/// runner's mechanism), else printed after the masks.
+pub fn github_actions(rec: &JoinRecord, github_output: Option<&Path>) -> Result<String> {
+    let mut out = String::new();
+    out.push_str(&format!("::add-mask::{}\n", rec.token.expose()));
+    out.push_str(&format!("::add-mask::{}\n", rec.token.secret.expose()));
+    if let Some(k) = &rec.certificate_key {
+        out.push_str(&format!("::add-mask::{k}\n"));
+    }
+    let outputs: String = single_line_fields(rec)
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect();
+    match github_output {
+        Some(p) => std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(p)
+            .and_then(|mut f| f.write_all(outputs.as_bytes()))
+            .map_err(|source| Error::Io {
+                action: "cannot append outputs to $GITHUB_OUTPUT",
+                path: p.display().to_string(),
+                source,
+            })?,
+        None => out.push_str(&outputs),
+    }
+    Ok(out)
+}
+
+/// GitLab `artifacts:reports:dotenv`: `KJT_…=value` lines, unquoted (GitLab keeps quotes
+/// literally), no blank lines and no multi-line values (both rejected by GitLab).
+pub fn gitlab_dotenv(rec: &JoinRecord) -> String {
+    single_line_fields(rec)
+        .into_iter()
+        .map(|(k, v)| format!("{}={v}\n", env_name(k)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::publish::tests::record;
+
+    #[test]
+    fn github_masks_come_before_anything_that_holds_the_secret() {
+        let mut r = record(Some("2026-11-24T08:00:00Z"));
+        r.certificate_key = Some("ab".repeat(32));
+        let out = github_actions(&r, None).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "::add-mask::abcdef.0123456789abcdef");
+        assert_eq!(lines[1], "::add-mask::0123456789abcdef");
+        assert_eq!(lines[2], format!("::add-mask::{}", "ab".repeat(32)));
+        let first_secret = lines
+            .iter()
+            .position(|l| !l.starts_with("::add-mask::") && l.contains("0123456789abcdef"))
+            .unwrap();
+        assert!(first_secret > 2);
+        assert!(lines.contains(&"token_id=abcdef"));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("join_command=kubeadm join "))
+        );
+    }
+
+    #[test]
+    fn github_outputs_go_to_the_output_file_when_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out");
+        std::fs::write(&p, "earlier=1\n").unwrap();
+        let out = github_actions(&record(None), Some(&p)).unwrap();
+        assert_eq!(out.lines().count(), 2, "only masks on stdout: {out}");
+        let file = std::fs::read_to_string(&p).unwrap();
+        assert!(
+            file.starts_with("earlier=1\njoin_command=kubeadm join"),
+            "{file}"
+        );
+        assert!(file.contains("\nexpiration=\n"));
+    }
+
+    #[test]
+    fn gitlab_dotenv_is_plain_single_lines() {
+        let out = gitlab_dotenv(&record(Some("2026-11-24T08:00:00Z")));
+        assert!(out.starts_with("KJT_JOIN_COMMAND=kubeadm join 10.0.0.1:6443 --token abcdef."));
+        assert!(out.contains("\nKJT_TOKEN_ID=abcdef\n"));
+        assert!(!out.contains('\'') && !out.contains("\n\n") && !out.contains("CERTIFICATE"));
+        assert!(
+            out.lines().count() < 10,
+            "GitLab limits dotenv reports to few variables"
+        );
+    }
+}
