@@ -18,6 +18,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod cronjob;
 pub mod duration;
 pub mod error;
 pub mod join;
@@ -208,7 +209,9 @@ fn init_tracing(verbosity: u8) {
     let filter = Targets::new()
         .with_default(LevelFilter::WARN)
         .with_target("kubectl_jointoken", ours)
-        .with_target("kube_client", kube);
+        .with_target("kube_client", kube)
+        // Logs TLS root-store details at info; noise for a CLI, never useful to an operator.
+        .with_target("rustls_platform_verifier", LevelFilter::OFF);
     let _ = tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()

@@ -239,3 +239,90 @@ fn failed_publish_leaves_the_previous_token_in_place() {
         .stdout;
     assert!(h.whoami_with_token(token.trim()).code == 0);
 }
+
+#[test]
+fn cronjob_renders_valid_objects_with_least_privilege() {
+    let Some(h) = harness() else { return };
+    let instance = unique("e2e-cron-");
+    let rendered = h
+        .ours(&[
+            "schedule",
+            "render",
+            "--cronjob",
+            "--image",
+            "registry.example/kubectl-jointoken:0.1.0",
+            "--",
+            "--publish",
+            "vault",
+            "--path",
+            "secret/k8s/join",
+            "--instance",
+            &instance,
+        ])
+        .ok()
+        .stdout;
+    // The apiserver itself validates every object.
+    let f = h.dir.join(format!("{instance}.yaml"));
+    std::fs::write(&f, &rendered).unwrap();
+    let dry = h
+        .kubectl(&["apply", "--dry-run=server", "-f", f.to_str().unwrap()])
+        .ok();
+    assert_eq!(dry.stdout.lines().count(), 4, "{}", dry.stdout);
+    // Applied for real by us, the service account may do exactly what rotation needs.
+    h.ours(&[
+        "schedule",
+        "install",
+        "--cronjob",
+        "--image",
+        "registry.example/kubectl-jointoken:0.1.0",
+        "--",
+        "--publish",
+        "vault",
+        "--path",
+        "secret/k8s/join",
+        "--instance",
+        &instance,
+    ])
+    .ok();
+    let cj: Value = serde_json::from_str(
+        &h.kubectl(&[
+            "-n",
+            "kube-system",
+            "get",
+            "cronjob",
+            "kubectl-jointoken-rotate",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(cj["spec"]["schedule"], "0 */8 * * *");
+    assert_eq!(cj["spec"]["concurrencyPolicy"], "Forbid");
+    let sa = "system:serviceaccount:kube-system:kubectl-jointoken-rotate";
+    let can = |args: &[&str]| {
+        let mut a = vec!["auth", "can-i", "--as", sa, "-n", "kube-system"];
+        a.extend_from_slice(args);
+        h.kubectl(&a).stdout.trim().to_string()
+    };
+    assert_eq!(can(&["create", "secrets"]), "yes");
+    assert_eq!(can(&["delete", "secrets"]), "yes");
+    assert_eq!(
+        can(&[
+            "update",
+            "leases/kubectl-jointoken-rotate-".to_string().as_str()
+        ]),
+        "no"
+    );
+    assert_eq!(
+        can(&[
+            "update",
+            &format!("leases/kubectl-jointoken-rotate-{instance}")
+        ]),
+        "yes"
+    );
+    assert_eq!(can(&["get", "configmaps"]), "no");
+    assert_eq!(can(&["delete", "pods"]), "no");
+    assert_eq!(can(&["get", "nodes"]), "no");
+}

@@ -195,30 +195,46 @@ fn faulty_vault(hang: bool) -> String {
 struct SpareBao {
     child: Child,
     addr: String,
+    /// With TLS: the dev server's CA (its cert dir is a temp dir we own).
+    ca: Option<PathBuf>,
+    _dir: tempfile::TempDir,
 }
 
 impl SpareBao {
-    fn start(h: &Harness) -> Self {
+    fn start(h: &Harness, tls: bool) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let addr = format!("http://127.0.0.1:{port}");
+        let dir = tempfile::tempdir().unwrap();
+        let scheme = if tls { "https" } else { "http" };
+        let addr = format!("{scheme}://127.0.0.1:{port}");
+        let mut args = vec![
+            "server".to_string(),
+            "-dev".into(),
+            "-dev-root-token-id=spare-root".into(),
+            format!("-dev-listen-address=127.0.0.1:{port}"),
+            "-dev-no-store-token".into(),
+        ];
+        if tls {
+            args.push("-dev-tls".into());
+            args.push(format!("-dev-tls-cert-dir={}", dir.path().display()));
+        }
         let child = Command::new(h.bin.join("bao"))
-            .args([
-                "server",
-                "-dev",
-                "-dev-root-token-id=spare-root",
-                &format!("-dev-listen-address=127.0.0.1:{port}"),
-                "-dev-no-store-token",
-            ])
+            .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let s = SpareBao { child, addr };
+        let ca = tls.then(|| dir.path().join("vault-ca.pem"));
+        let s = SpareBao {
+            child,
+            addr,
+            ca,
+            _dir: dir,
+        };
         let up = common::wait_for(30, || {
             let o = s.bao(h, &["status"]);
             (o.code == 0).then_some(())
@@ -227,17 +243,22 @@ impl SpareBao {
         s
     }
 
+    fn env(&self) -> Vec<(&str, &str)> {
+        let mut e = vec![
+            ("BAO_ADDR", self.addr.as_str()),
+            ("VAULT_ADDR", self.addr.as_str()),
+            ("BAO_TOKEN", "spare-root"),
+            ("VAULT_TOKEN", "spare-root"),
+        ];
+        if let Some(ca) = &self.ca {
+            e.push(("BAO_CACERT", ca.to_str().unwrap()));
+            e.push(("VAULT_CACERT", ca.to_str().unwrap()));
+        }
+        e
+    }
+
     fn bao(&self, h: &Harness, args: &[&str]) -> Out {
-        h.run(
-            &h.bin.join("bao"),
-            args,
-            &[
-                ("BAO_ADDR", &self.addr),
-                ("VAULT_ADDR", &self.addr),
-                ("BAO_TOKEN", "spare-root"),
-                ("VAULT_TOKEN", "spare-root"),
-            ],
-        )
+        h.run(&h.bin.join("bao"), args, &self.env())
     }
 }
 
@@ -718,7 +739,7 @@ fn errors_name_unreachable_sealed_forbidden() {
     assert!(o.stderr.contains("kjt/errors"), "{}", o.stderr);
 
     // A sealed server.
-    let spare = SpareBao::start(&h);
+    let spare = SpareBao::start(&h, false);
     spare.bao(&h, &["operator", "seal"]).ok();
     let o = publish(
         &[("VAULT_ADDR", &spare.addr), ("VAULT_TOKEN", "spare-root")],
@@ -813,5 +834,140 @@ fn file_secret_and_ci_sinks_and_no_secret_in_logs() {
     );
 
     let _ = h.kubectl(&["-n", "default", "delete", "secret", &name]);
+    delete_token(&h, &token);
+}
+
+fn openssl(args: &[&str]) {
+    let out = Command::new("openssl").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn cert_login_over_tls_fetches_with_a_client_certificate() {
+    let Some(h) = common::harness() else { return };
+    let spare = SpareBao::start(&h, true);
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    // A client CA and a node certificate signed by it.
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        &p("cca.key"),
+        "-out",
+        &p("cca.pem"),
+        "-days",
+        "1",
+        "-subj",
+        "/CN=kjt-client-ca",
+    ]);
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        &p("node.key"),
+        "-out",
+        &p("node.csr"),
+        "-subj",
+        "/CN=node1",
+    ]);
+    std::fs::write(p("ext"), "extendedKeyUsage=clientAuth\n").unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("node.csr"),
+        "-CA",
+        &p("cca.pem"),
+        "-CAkey",
+        &p("cca.key"),
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-out",
+        &p("node.pem"),
+        "-extfile",
+        &p("ext"),
+    ]);
+    std::fs::write(
+        p("r.hcl"),
+        "path \"secret/data/kjt/*\" { capabilities = [\"read\"] }\n",
+    )
+    .unwrap();
+    spare
+        .bao(&h, &["policy", "write", "kjt-node", &p("r.hcl")])
+        .ok();
+    spare.bao(&h, &["auth", "enable", "cert"]).ok();
+    spare
+        .bao(
+            &h,
+            &[
+                "write",
+                "auth/cert/certs/node1",
+                &format!("certificate=@{}", p("cca.pem")),
+                "token_policies=kjt-node",
+            ],
+        )
+        .ok();
+
+    // Publish with the root token over verified TLS (VAULT_CACERT).
+    let token = kubeadm_token(&h, "1h");
+    let id = token.split('.').next().unwrap();
+    let mut env = spare.env();
+    ours(
+        &h,
+        &["publish", id, "--to", "vault", "--path", "secret/kjt/tls"],
+        &env,
+    )
+    .ok();
+
+    // The node logs in with its certificate only.
+    env.retain(|(k, _)| !k.ends_with("_TOKEN"));
+    env.push(("VAULT_TOKEN", ""));
+    env.push(("KUBECONFIG", "/nonexistent"));
+    let cert_args = [
+        "fetch",
+        "--path",
+        "secret/kjt/tls",
+        "--vault-auth",
+        "cert",
+        "--vault-client-cert",
+    ];
+    let mut a: Vec<&str> = cert_args.to_vec();
+    let (pem, key) = (p("node.pem"), p("node.key"));
+    a.extend([
+        pem.as_str(),
+        "--vault-client-key",
+        key.as_str(),
+        "--vault-role",
+        "node1",
+    ]);
+    let out = ours(&h, &a, &env).ok();
+    assert_eq!(out.stdout.trim(), expected_join(&h, &token));
+
+    // Without the CA the TLS failure is named.
+    env.retain(|(k, _)| !k.ends_with("_CACERT"));
+    let out = ours(&h, &a, &env);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("TLS with vault at https://127.0.0.1:"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("VAULT_CACERT"), "{}", out.stderr);
     delete_token(&h, &token);
 }

@@ -538,9 +538,7 @@ pub fn complete(words: &[String], sources: &Sources<'_>) -> Completion {
 /// The argument with long name (or alias) `name`.
 fn find_long<'c>(cmd: &'c Command, name: &str) -> Option<&'c Arg> {
     cmd.get_arguments().find(|a| {
-        a.get_long() == Some(name)
-            || a.get_all_aliases()
-                .is_some_and(|al| al.iter().any(|x| *x == name))
+        a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|al| al.contains(&name))
     })
 }
 
@@ -650,9 +648,7 @@ fn doc_command() -> Command {
             .get_subcommands()
             .map(|s| s.get_name().to_string())
             .collect();
-        names
-            .iter()
-            .fold(cmd, |c, n| c.mut_subcommand(n, |s| stable(s)))
+        names.iter().fold(cmd, |c, n| c.mut_subcommand(n, stable))
     }
     let mut cmd = stable(Cli::command());
     cmd.build();

@@ -123,6 +123,13 @@ pub struct InstallArgs {
     /// Replace existing units and config.
     #[arg(long)]
     pub force: bool,
+    /// Instead of systemd units, render (render) or apply (install) the in-cluster equivalent:
+    /// a CronJob in kube-system with its ServiceAccount and a least-privilege Role.
+    #[arg(long)]
+    pub cronjob: bool,
+    /// Container image with kubectl-jointoken on its PATH, for --cronjob.
+    #[arg(long, requires = "cronjob")]
+    pub image: Option<String>,
     /// Flags for `schedule run`, stored in the config file (after `--`), e.g.
     /// `-- --publish vault --vault-addr https://vault:8200 --path secret/k8s/join`.
     #[arg(last = true, value_name = "RUN FLAGS")]
@@ -141,6 +148,17 @@ pub struct RootArgs {
 pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
     match &a.action {
         Action::Run(r) => rotate_once(g, r).await,
+        Action::Render(i) if i.cronjob => cronjob_yaml(i),
+        Action::Install(i) if i.cronjob => {
+            let yaml = cronjob_yaml(i)?;
+            apply_cronjob(g, i).await?;
+            eprintln!(
+                "applied the CronJob {} and its RBAC in kube-system",
+                crate::cronjob::NAME
+            );
+            let _ = yaml;
+            Ok(String::new())
+        }
         Action::Render(i) => {
             let files = render(i)?;
             Ok(files
@@ -441,6 +459,84 @@ pub fn render(i: &InstallArgs) -> Result<Vec<(String, String)>> {
     ])
 }
 
+fn cronjob_objects(i: &InstallArgs) -> Result<crate::cronjob::Objects> {
+    let image = i.image.as_deref().ok_or_else(|| {
+        Error::usage("--cronjob needs --image: an image with kubectl-jointoken on its PATH")
+    })?;
+    // Same validation of the stored run flags as for the units.
+    render(i)?;
+    let schedule = crate::cronjob::cron_expr(i.every).map_err(Error::usage)?;
+    let mut flags = vec![format!("--every={}", duration::format_go(i.every))];
+    flags.extend(i.run_flags.iter().cloned());
+    let lease = run_flag_value(&i.run_flags, "lease-name").unwrap_or_else(|| {
+        format!(
+            "kubectl-jointoken-rotate-{}",
+            run_flag_value(&i.run_flags, "instance").unwrap_or_else(|| "default".into())
+        )
+    });
+    Ok(crate::cronjob::objects(&schedule, image, &lease, &flags))
+}
+
+/// The value of `--name` in stored run flags (`--name=v` or `--name v`).
+fn run_flag_value(flags: &[String], name: &str) -> Option<String> {
+    let long = format!("--{name}");
+    let mut it = flags.iter();
+    while let Some(f) = it.next() {
+        if let Some(v) = f.strip_prefix(&format!("{long}=")) {
+            return Some(v.to_string());
+        }
+        if *f == long {
+            return it.next().cloned();
+        }
+    }
+    None
+}
+
+fn cronjob_yaml(i: &InstallArgs) -> Result<String> {
+    crate::cronjob::to_yaml(&cronjob_objects(i)?)
+        .map_err(|e| Error::runtime(format!("cannot render YAML: {e}")))
+}
+
+async fn apply_cronjob(g: &GlobalArgs, i: &InstallArgs) -> Result<()> {
+    use k8s_openapi::api::batch::v1::CronJob;
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+    let o = cronjob_objects(i)?;
+    let c = cluster::connect(g).await?;
+    let pp = PatchParams::apply("kubectl-jointoken").force();
+    let name = crate::cronjob::NAME;
+    let target = &c.target;
+    let fail = |what: &'static str| {
+        move |e| Error::kube(format!("cannot apply {what} kube-system/{name}"), e, target)
+    };
+    let ns = token::NAMESPACE;
+    Api::<ServiceAccount>::namespaced(c.client.clone(), ns)
+        .patch(name, &pp, &Patch::Apply(&with_kind(&o.service_account)))
+        .await
+        .map_err(fail("ServiceAccount"))?;
+    Api::<Role>::namespaced(c.client.clone(), ns)
+        .patch(name, &pp, &Patch::Apply(&with_kind(&o.role)))
+        .await
+        .map_err(fail("Role"))?;
+    Api::<RoleBinding>::namespaced(c.client.clone(), ns)
+        .patch(name, &pp, &Patch::Apply(&with_kind(&o.role_binding)))
+        .await
+        .map_err(fail("RoleBinding"))?;
+    Api::<CronJob>::namespaced(c.client.clone(), ns)
+        .patch(name, &pp, &Patch::Apply(&with_kind(&o.cron_job)))
+        .await
+        .map_err(fail("CronJob"))?;
+    Ok(())
+}
+
+/// Server-side apply needs apiVersion and kind in the body.
+fn with_kind<T: serde::Serialize + k8s_openapi::Resource>(v: &T) -> serde_json::Value {
+    let mut j = serde_json::to_value(v).unwrap_or_default();
+    j["apiVersion"] = T::API_VERSION.into();
+    j["kind"] = T::KIND.into();
+    j
+}
+
 fn under(root: &Path, abs: &str) -> PathBuf {
     root.join(abs.trim_start_matches('/'))
 }
@@ -552,11 +648,12 @@ mod tests {
         assert_eq!(
             args,
             vec![
+                // Keys come out sorted (a YAML map has no meaningful order for flags).
                 "--every=8h",
+                "--keep-previous=2",
+                "--no-verify",
                 "--publish=vault",
                 "--publish=file",
-                "--no-verify",
-                "--keep-previous=2"
             ]
         );
         assert!(config_to_args("config: x\n", Path::new("c")).is_err());

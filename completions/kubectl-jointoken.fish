@@ -1,0 +1,446 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kubectl_jointoken_global_optspecs
+    string join \n kubeconfig= context= cluster= user= request-timeout= as= as-group= n/namespace= v/v= h/help V/version
+end
+
+function __fish_kubectl_jointoken_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kubectl_jointoken_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kubectl_jointoken_using_subcommand
+    set -l cmd (__fish_kubectl_jointoken_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "create" -d 'Create a bootstrap token and print its join command'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "list" -d 'List bootstrap tokens (kubeadm\'s columns; secrets masked)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "prune" -d 'Delete expired or superseded bootstrap tokens, safely'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "kubeconfig" -d 'Write a bootstrap (or service-account) kubeconfig'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "publish" -d 'Publish a token\'s join command to Vault and other sinks'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "fetch" -d 'Fetch a published join command from Vault on a node that is not in the cluster yet'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "completion" -d 'Print shell completion scripts, or install kubectl\'s completion shim'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "generate-docs" -d 'Generate man pages and the CLI reference'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "schedule" -d 'Install and manage the systemd timer that rotates and publishes tokens'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l token -d 'The token to create (same as the positional TOKEN)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l ttl -d 'How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l usages -d 'What the token may be used for (comma-separated): signing, authentication' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l groups -d 'Extra groups the token authenticates as (comma-separated); each must match system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l description -d 'A human-readable description of the token' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l print-join-command -d 'Print the full join command (the default); --print-join-command=false prints only the token, as `kubeadm token create` does' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l certificate-key -d 'Certificate key from `kubeadm init phase upload-certs --upload-certs`: prints the control-plane join command (--control-plane --certificate-key ...)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l dry-run -d 'Must be none, client or server; a bare --dry-run means client' -r -f -a "none\t'Make the change'
+client\t'Only compute and print what would change; send nothing that writes'
+server\t'Send the write with dryRun=All: the apiserver validates it and persists nothing'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable columns'
+wide\t'Columns with extra detail'
+json\t'JSON'
+yaml\t'YAML'
+name\t'`secret/bootstrap-token-<id>` per object'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l publish -d 'Publish the new token in the same run: vault, file, secret (comma-separated). One unit: if any sink fails, the token is deleted again (see --keep-on-failure)' -r -f -a "vault\t'Vault (or OpenBao) KV, v1 or v2'
+file\t'A local file (atomic, mode 0600)'
+secret\t'A Kubernetes Secret'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-addr -d 'Vault address [env: VAULT_ADDR; default https://127.0.0.1:8200]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-token-file -d 'Read the Vault token from this file (e.g. a Vault Agent sink) [else VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, ~/.vault-token]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-namespace -d 'Vault Enterprise / OpenBao namespace [env: VAULT_NAMESPACE]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-cacert -d 'PEM CA bundle that verifies Vault\'s certificate [env: VAULT_CACERT]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-capath -d 'Folder of PEM CA certificates [env: VAULT_CAPATH]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-client-cert -d 'Client certificate (PEM) for TLS [env: VAULT_CLIENT_CERT]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-client-key -d 'Client key (PEM) for TLS [env: VAULT_CLIENT_KEY]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-skip-verify -d 'Do not verify Vault\'s certificate (true/false) [env: VAULT_SKIP_VERIFY]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-tls-server-name -d 'Name to verify Vault\'s certificate against [env: VAULT_TLS_SERVER_NAME]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-timeout -d 'Timeout of each Vault request (Go duration or seconds) [env: VAULT_CLIENT_TIMEOUT; default 60s]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-auth -d 'How to log in' -r -f -a "token\t'A token: --vault-token-file, VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, then ~/.vault-token (a Vault Agent sink file works as --vault-token-file)'
+approle\t'AppRole: role id and secret id read from files'
+kubernetes\t'Kubernetes: a service-account JWT file'
+cert\t'TLS certificate: --vault-client-cert/--vault-client-key (VAULT_CLIENT_CERT/KEY)'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-auth-mount -d 'Mount path of the auth method (default: approle, kubernetes or cert)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-role-id-file -d 'AppRole role id file [default: $CREDENTIALS_DIRECTORY/vault-role-id]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-secret-id-file -d 'AppRole secret id file [default: $CREDENTIALS_DIRECTORY/vault-secret-id]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-role -d 'Role to log in as (kubernetes: required; cert: optional certificate role name)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-jwt-file -d 'Service-account JWT for kubernetes auth' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l mount -d 'KV mount (e.g. secret); default: found from --path through sys/internal/ui/mounts' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l path -d 'Secret path inside the mount, or mount/path without --mount [env: VAULT_SECRET_PATH]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l kv-version -d 'KV version of the mount; default: detected per mount' -r -f -a "1\t'KV v1: one value per path, no versions, no check-and-set'
+2\t'KV v2: versioned, check-and-set, custom_metadata'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l file -d 'File to write for the file sink (replaced atomically, mode 0600)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l file-format -d 'Format of --file' -r -f -a "join\t'The worker join command (the control-plane one when --certificate-key was given)'
+env\t'KJT_JOIN_COMMAND=\'…\' lines (shell source, systemd EnvironmentFile=)'
+json\t'The record as a JSON object of strings'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l secret-name -d 'Name of the Secret the secret sink writes' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l secret-namespace -d 'Namespace of that Secret (default: the context\'s namespace)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l secret-context -d 'kubeconfig context for that Secret (default: --context, else the current one)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l no-headers -d 'Omit the header line of table output'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l keep-on-failure -d 'Keep the token when publishing it fails (default: delete it again)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l no-verify -d 'Do not read back what was written (for write-only Vault policies)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l replace-newer -d 'Replace a published token even when it expires later than ours'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s l -l selector -d 'Only tokens whose Secret matches this label selector (e.g. app=rotate)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable columns'
+wide\t'Columns with extra detail'
+json\t'JSON'
+yaml\t'YAML'
+name\t'`secret/bootstrap-token-<id>` per object'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l show-secret -d 'Show the full token (id.secret) instead of id.****************'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l no-headers -d 'Omit the header line of table output'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l older-than -d 'Also prune valid tokens created longer ago than this Go duration (e.g. 48h)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l keep -d 'Keep the newest N of the matched tokens; with --keep every token in scope is matched' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l description-prefix -d 'Only tokens whose description starts with this prefix' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -s l -l selector -d 'Only tokens whose Secret matches this label selector' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l concurrency -d 'How many deletes run at once' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l dry-run -d 'Must be none, client or server; a bare --dry-run means client' -r -f -a "none\t'Make the change'
+client\t'Only compute and print what would change; send nothing that writes'
+server\t'Send the write with dryRun=All: the apiserver validates it and persists nothing'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable columns'
+wide\t'Columns with extra detail'
+json\t'JSON'
+yaml\t'YAML'
+name\t'`secret/bootstrap-token-<id>` per object'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l include-never-expiring -d 'Allow pruning tokens that never expire'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l force -d 'Also delete tokens that own other objects (they will be garbage-collected)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l no-headers -d 'Omit the header line of table output'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l token -d 'Use this existing bootstrap token (id.secret)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l ttl -d 'How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l usages -d 'What the token may be used for (comma-separated): signing, authentication' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l groups -d 'Extra groups the token authenticates as (comma-separated); each must match system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l description -d 'A human-readable description of the token' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l service-account -d 'Make a service-account kubeconfig for this service account (namespace from -n, else the context\'s)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l duration -d 'Lifetime of the service-account token (Go duration; the apiserver\'s minimum is 10m)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l audience -d 'Audience of the service-account token (repeatable; default: the apiserver\'s)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l bound-object-kind -d 'Bind the service-account token to an object of this kind (Pod, Secret, Node)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l bound-object-name -d 'Name of the bound object' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l bound-object-uid -d 'UID of the bound object' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l server -d 'API server URL to put in the kubeconfig (default: the current context\'s)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l ca-file -d 'PEM CA bundle to embed (default: the current context\'s CA)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l output-file -d 'Write to this file (atomically, mode 0600) instead of stdout' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l dry-run -d 'Must be none, client or server; a bare --dry-run means client' -r -f -a "none\t'Make the change'
+client\t'Only compute and print what would change; send nothing that writes'
+server\t'Send the write with dryRun=All: the apiserver validates it and persists nothing'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l create -d 'Create a fresh bootstrap token for the kubeconfig (takes create\'s --ttl, --usages, --groups, --description)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l force -d 'Replace --output-file if it exists'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l to -d 'Where to publish: vault, file, secret (comma-separated; several in one run)' -r -f -a "vault\t'Vault (or OpenBao) KV, v1 or v2'
+file\t'A local file (atomic, mode 0600)'
+secret\t'A Kubernetes Secret'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l description -d 'Pick the newest valid token with exactly this description' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -s l -l selector -d 'Pick the newest valid token whose Secret matches this label selector' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l certificate-key -d 'Certificate key from `kubeadm init phase upload-certs --upload-certs`: adds control_plane_join_command' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l format -d 'What to print on stdout' -r -f -a "table\t'One line per sink: SINK, RESULT, DETAIL (no secret)'
+json\t'The per-sink results as JSON (no secret)'
+github-actions\t'GitHub Actions: ::add-mask:: lines first, then outputs (to $GITHUB_OUTPUT when set)'
+gitlab-dotenv\t'A GitLab artifacts:reports:dotenv file (KJT_JOIN_COMMAND=…)'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-addr -d 'Vault address [env: VAULT_ADDR; default https://127.0.0.1:8200]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-token-file -d 'Read the Vault token from this file (e.g. a Vault Agent sink) [else VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, ~/.vault-token]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-namespace -d 'Vault Enterprise / OpenBao namespace [env: VAULT_NAMESPACE]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-cacert -d 'PEM CA bundle that verifies Vault\'s certificate [env: VAULT_CACERT]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-capath -d 'Folder of PEM CA certificates [env: VAULT_CAPATH]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-client-cert -d 'Client certificate (PEM) for TLS [env: VAULT_CLIENT_CERT]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-client-key -d 'Client key (PEM) for TLS [env: VAULT_CLIENT_KEY]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-skip-verify -d 'Do not verify Vault\'s certificate (true/false) [env: VAULT_SKIP_VERIFY]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-tls-server-name -d 'Name to verify Vault\'s certificate against [env: VAULT_TLS_SERVER_NAME]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-timeout -d 'Timeout of each Vault request (Go duration or seconds) [env: VAULT_CLIENT_TIMEOUT; default 60s]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-auth -d 'How to log in' -r -f -a "token\t'A token: --vault-token-file, VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, then ~/.vault-token (a Vault Agent sink file works as --vault-token-file)'
+approle\t'AppRole: role id and secret id read from files'
+kubernetes\t'Kubernetes: a service-account JWT file'
+cert\t'TLS certificate: --vault-client-cert/--vault-client-key (VAULT_CLIENT_CERT/KEY)'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-auth-mount -d 'Mount path of the auth method (default: approle, kubernetes or cert)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-role-id-file -d 'AppRole role id file [default: $CREDENTIALS_DIRECTORY/vault-role-id]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-secret-id-file -d 'AppRole secret id file [default: $CREDENTIALS_DIRECTORY/vault-secret-id]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-role -d 'Role to log in as (kubernetes: required; cert: optional certificate role name)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-jwt-file -d 'Service-account JWT for kubernetes auth' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l mount -d 'KV mount (e.g. secret); default: found from --path through sys/internal/ui/mounts' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l path -d 'Secret path inside the mount, or mount/path without --mount [env: VAULT_SECRET_PATH]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l kv-version -d 'KV version of the mount; default: detected per mount' -r -f -a "1\t'KV v1: one value per path, no versions, no check-and-set'
+2\t'KV v2: versioned, check-and-set, custom_metadata'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l file -d 'File to write for the file sink (replaced atomically, mode 0600)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l file-format -d 'Format of --file' -r -f -a "join\t'The worker join command (the control-plane one when --certificate-key was given)'
+env\t'KJT_JOIN_COMMAND=\'…\' lines (shell source, systemd EnvironmentFile=)'
+json\t'The record as a JSON object of strings'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l secret-name -d 'Name of the Secret the secret sink writes' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l secret-namespace -d 'Namespace of that Secret (default: the context\'s namespace)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l secret-context -d 'kubeconfig context for that Secret (default: --context, else the current one)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l no-verify -d 'Do not read back what was written (for write-only Vault policies)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l replace-newer -d 'Replace a published token even when it expires later than ours'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l from -d 'Where the record is published' -r -f -a "vault\t'Vault or OpenBao KV (v1 or v2)'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-addr -d 'Vault address [env: VAULT_ADDR; default https://127.0.0.1:8200]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-token-file -d 'Read the Vault token from this file (e.g. a Vault Agent sink) [else VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, ~/.vault-token]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-namespace -d 'Vault Enterprise / OpenBao namespace [env: VAULT_NAMESPACE]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-cacert -d 'PEM CA bundle that verifies Vault\'s certificate [env: VAULT_CACERT]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-capath -d 'Folder of PEM CA certificates [env: VAULT_CAPATH]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-client-cert -d 'Client certificate (PEM) for TLS [env: VAULT_CLIENT_CERT]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-client-key -d 'Client key (PEM) for TLS [env: VAULT_CLIENT_KEY]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-skip-verify -d 'Do not verify Vault\'s certificate (true/false) [env: VAULT_SKIP_VERIFY]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-tls-server-name -d 'Name to verify Vault\'s certificate against [env: VAULT_TLS_SERVER_NAME]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-timeout -d 'Timeout of each Vault request (Go duration or seconds) [env: VAULT_CLIENT_TIMEOUT; default 60s]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-auth -d 'How to log in' -r -f -a "token\t'A token: --vault-token-file, VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, then ~/.vault-token (a Vault Agent sink file works as --vault-token-file)'
+approle\t'AppRole: role id and secret id read from files'
+kubernetes\t'Kubernetes: a service-account JWT file'
+cert\t'TLS certificate: --vault-client-cert/--vault-client-key (VAULT_CLIENT_CERT/KEY)'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-auth-mount -d 'Mount path of the auth method (default: approle, kubernetes or cert)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-role-id-file -d 'AppRole role id file [default: $CREDENTIALS_DIRECTORY/vault-role-id]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-secret-id-file -d 'AppRole secret id file [default: $CREDENTIALS_DIRECTORY/vault-secret-id]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-role -d 'Role to log in as (kubernetes: required; cert: optional certificate role name)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-jwt-file -d 'Service-account JWT for kubernetes auth' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l mount -d 'KV mount (e.g. secret); default: found from --path through sys/internal/ui/mounts' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l path -d 'Secret path inside the mount, or mount/path without --mount [env: VAULT_SECRET_PATH]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l kv-version -d 'KV version of the mount; default: detected per mount' -r -f -a "1\t'KV v1: one value per path, no versions, no check-and-set'
+2\t'KV v2: versioned, check-and-set, custom_metadata'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -s o -l output -d 'Output format' -r -f -a "join\t'The join command (the control-plane one with --control-plane)'
+json\t'The record as JSON'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l kubeconfig-out -d 'Write a bootstrap kubeconfig (kubelet --bootstrap-kubeconfig) here, mode 0600, instead of printing' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l control-plane -d 'Print the control-plane join command (published with --certificate-key)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l force -d 'Replace --kubeconfig-out if it exists'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l dir -d 'With `kubectl`: the directory for the links (default: the installed binary\'s directory, or krew\'s bin directory)' -r -f -a "(__fish_complete_directories)"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l install -d 'With `kubectl`: create the links instead of printing the commands that would'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -l out-dir -d 'Root to write under: <DIR>/docs/man/, <DIR>/docs/CLI.md and <DIR>/completions/' -r -f -a "(__fish_complete_directories)"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -s h -l help -d 'Print help'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -s h -l help -d 'Print help'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -f -a "run" -d 'Run one rotation now (what the timer starts): ensure a published token with at least --min-remaining validity exists, else create, publish, and prune superseded ones'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -f -a "render" -d 'Print the service, timer and config file `install` would write'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -f -a "install" -d 'Write the units and config, then daemon-reload and enable --now the timer'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -f -a "status" -d 'Show the timer\'s last and next run and the last result (systemctl show)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -f -a "uninstall" -d 'Disable the timer and remove units and config (tokens are kept)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l config -d 'Config file: a YAML map of these flags\' long names to values; flags on the command line win. Default /etc/kubectl-jointoken/config.yaml when it exists' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l every -d 'How often rotation runs (sets the default --min-remaining)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l min-remaining -d 'Rotate when the current token has less validity left than this (default: ttl − every + 1h, so each timer tick rotates and tokens overlap)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l keep-previous -d 'How many superseded (still valid, published) tokens to keep for nodes mid-join' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l instance -d 'Name of this rotation: its tokens carry the label jointoken.kubectl.io/rotation=NAME and only those are reused or pruned' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l lease-name -d 'Lease in kube-system that makes exactly one node rotate (default: kubectl-jointoken-rotate-<instance>)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l lease-seconds -d 'Lease duration in seconds (a crashed holder\'s lease expires after this)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l identity -d 'This node\'s identity in the lease (default: hostname)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l ttl -d 'How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l usages -d 'What the token may be used for (comma-separated): signing, authentication' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l groups -d 'Extra groups the token authenticates as (comma-separated); each must match system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l description -d 'A human-readable description of the token' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l publish -d 'Where to publish (comma-separated): vault, file, secret' -r -f -a "vault\t'Vault (or OpenBao) KV, v1 or v2'
+file\t'A local file (atomic, mode 0600)'
+secret\t'A Kubernetes Secret'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-addr -d 'Vault address [env: VAULT_ADDR; default https://127.0.0.1:8200]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-token-file -d 'Read the Vault token from this file (e.g. a Vault Agent sink) [else VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, ~/.vault-token]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-namespace -d 'Vault Enterprise / OpenBao namespace [env: VAULT_NAMESPACE]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-cacert -d 'PEM CA bundle that verifies Vault\'s certificate [env: VAULT_CACERT]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-capath -d 'Folder of PEM CA certificates [env: VAULT_CAPATH]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-client-cert -d 'Client certificate (PEM) for TLS [env: VAULT_CLIENT_CERT]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-client-key -d 'Client key (PEM) for TLS [env: VAULT_CLIENT_KEY]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-skip-verify -d 'Do not verify Vault\'s certificate (true/false) [env: VAULT_SKIP_VERIFY]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-tls-server-name -d 'Name to verify Vault\'s certificate against [env: VAULT_TLS_SERVER_NAME]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-timeout -d 'Timeout of each Vault request (Go duration or seconds) [env: VAULT_CLIENT_TIMEOUT; default 60s]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-auth -d 'How to log in' -r -f -a "token\t'A token: --vault-token-file, VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, then ~/.vault-token (a Vault Agent sink file works as --vault-token-file)'
+approle\t'AppRole: role id and secret id read from files'
+kubernetes\t'Kubernetes: a service-account JWT file'
+cert\t'TLS certificate: --vault-client-cert/--vault-client-key (VAULT_CLIENT_CERT/KEY)'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-auth-mount -d 'Mount path of the auth method (default: approle, kubernetes or cert)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-role-id-file -d 'AppRole role id file [default: $CREDENTIALS_DIRECTORY/vault-role-id]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-secret-id-file -d 'AppRole secret id file [default: $CREDENTIALS_DIRECTORY/vault-secret-id]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-role -d 'Role to log in as (kubernetes: required; cert: optional certificate role name)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-jwt-file -d 'Service-account JWT for kubernetes auth' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l mount -d 'KV mount (e.g. secret); default: found from --path through sys/internal/ui/mounts' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l path -d 'Secret path inside the mount, or mount/path without --mount [env: VAULT_SECRET_PATH]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l kv-version -d 'KV version of the mount; default: detected per mount' -r -f -a "1\t'KV v1: one value per path, no versions, no check-and-set'
+2\t'KV v2: versioned, check-and-set, custom_metadata'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l file -d 'File to write for the file sink (replaced atomically, mode 0600)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l file-format -d 'Format of --file' -r -f -a "join\t'The worker join command (the control-plane one when --certificate-key was given)'
+env\t'KJT_JOIN_COMMAND=\'…\' lines (shell source, systemd EnvironmentFile=)'
+json\t'The record as a JSON object of strings'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l secret-name -d 'Name of the Secret the secret sink writes' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l secret-namespace -d 'Namespace of that Secret (default: the context\'s namespace)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l secret-context -d 'kubeconfig context for that Secret (default: --context, else the current one)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l no-verify -d 'Do not read back what was written (for write-only Vault policies)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l replace-newer -d 'Replace a published token even when it expires later than ours'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l every -d 'Timer interval: divides a day (1h … 24h) or an hour (1m … 30m)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l randomized-delay -d 'Spread of the per-node fixed random delay' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l timeout -d 'Longest a run may take' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l exec -d 'The binary the service runs' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l kubeconfig-credential -d 'Admin kubeconfig, loaded as a systemd credential' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l vault-token-credential -d 'Vault token file (e.g. a Vault Agent sink), loaded as a systemd credential' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l root -d 'Install into this root instead of / (packaging, tests); implies --no-enable' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l image -d 'Container image with kubectl-jointoken on its PATH, for --cronjob' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l no-enable -d 'Do not daemon-reload or enable the timer'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l force -d 'Replace existing units and config'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l cronjob -d 'Instead of systemd units, render (render) or apply (install) the in-cluster equivalent: a CronJob in kube-system with its ServiceAccount and a least-privilege Role'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -s h -l help -d 'Print help'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l every -d 'Timer interval: divides a day (1h … 24h) or an hour (1m … 30m)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l randomized-delay -d 'Spread of the per-node fixed random delay' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l timeout -d 'Longest a run may take' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l exec -d 'The binary the service runs' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l kubeconfig-credential -d 'Admin kubeconfig, loaded as a systemd credential' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l vault-token-credential -d 'Vault token file (e.g. a Vault Agent sink), loaded as a systemd credential' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l root -d 'Install into this root instead of / (packaging, tests); implies --no-enable' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l image -d 'Container image with kubectl-jointoken on its PATH, for --cronjob' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l no-enable -d 'Do not daemon-reload or enable the timer'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l force -d 'Replace existing units and config'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l cronjob -d 'Instead of systemd units, render (render) or apply (install) the in-cluster equivalent: a CronJob in kube-system with its ServiceAccount and a least-privilege Role'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -l root -d 'The root the units were installed into' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -l root -d 'The root the units were installed into' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -s V -l version -d 'Print version'
