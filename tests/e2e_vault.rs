@@ -517,6 +517,29 @@ fn create_publish_with_write_only_approle_then_fetch_with_read_only_approle() {
     delete_token(&h, &token);
 }
 
+/// Two publishers to one path: `slow` reads the current version, pauses 3 s (a test hook in
+/// the vault sink), and writes with check-and-set; `fast` writes in between.
+fn race(h: &Harness, slow_id: &str, fast_id: &str, path: &str) -> (Out, Out) {
+    std::thread::scope(|s| {
+        let slow = s.spawn(|| {
+            ours(
+                h,
+                &[
+                    "publish", slow_id, "--to", "vault", "--path", path, "-v", "2",
+                ],
+                &[("KJT_TEST_CAS_PAUSE_MS", "3000")],
+            )
+        });
+        std::thread::sleep(Duration::from_millis(1500));
+        let fast = ours(
+            h,
+            &["publish", fast_id, "--to", "vault", "--path", path],
+            &[],
+        );
+        (slow.join().unwrap(), fast)
+    })
+}
+
 #[test]
 fn cas_conflict_between_two_publishers_keeps_the_newer_token() {
     let Some(h) = common::harness() else { return };
@@ -526,31 +549,7 @@ fn cas_conflict_between_two_publishers_keeps_the_newer_token() {
 
     // Round 1: the older token's publisher reads first, then loses the race to the newer.
     let path = format!("secret/kjt/{}", unique("cas1-"));
-    let (slow, fast) = std::thread::scope(|s| {
-        let slow = s.spawn(|| {
-            ours(
-                &h,
-                &[
-                    "publish",
-                    &id(&older),
-                    "--to",
-                    "vault",
-                    "--path",
-                    &path,
-                    "-v",
-                    "2",
-                ],
-                &[("KJT_TEST_CAS_PAUSE_MS", "3000")],
-            )
-        });
-        std::thread::sleep(Duration::from_millis(1500));
-        let fast = ours(
-            &h,
-            &["publish", &id(&newer), "--to", "vault", "--path", &path],
-            &[],
-        );
-        (slow.join().unwrap(), fast)
-    });
+    let (slow, fast) = race(&h, &id(&older), &id(&newer), &path);
     let (slow, fast) = (slow.ok(), fast.ok());
     assert!(fast.stdout.contains("published"), "{}", fast.stdout);
     assert!(
@@ -564,31 +563,7 @@ fn cas_conflict_between_two_publishers_keeps_the_newer_token() {
     // Round 2: the newer token's publisher reads first; the older one's write in between
     // makes its check-and-set fail, and it writes again on top.
     let path = format!("secret/kjt/{}", unique("cas2-"));
-    let (slow, fast) = std::thread::scope(|s| {
-        let slow = s.spawn(|| {
-            ours(
-                &h,
-                &[
-                    "publish",
-                    &id(&newer),
-                    "--to",
-                    "vault",
-                    "--path",
-                    &path,
-                    "-v",
-                    "2",
-                ],
-                &[("KJT_TEST_CAS_PAUSE_MS", "3000")],
-            )
-        });
-        std::thread::sleep(Duration::from_millis(1500));
-        let fast = ours(
-            &h,
-            &["publish", &id(&older), "--to", "vault", "--path", &path],
-            &[],
-        );
-        (slow.join().unwrap(), fast)
-    });
+    let (slow, fast) = race(&h, &id(&newer), &id(&older), &path);
     let (slow, _fast) = (slow.ok(), fast.ok());
     assert!(
         slow.stderr.contains("check-and-set conflict"),
