@@ -5,7 +5,7 @@
 //! with a real `dpkg --root` into a throwaway root with its rotation units disabled.
 //!
 //! Tools come from `scripts/build-dist-tools` (krew, validate-krew-manifest), cargo-deb and
-//! Debian's lintian/dpkg-dev (`.ci/run` installs all of them). A missing tool fails the test
+//! Debian's lintian/dpkg-dev (`scripts/install-test-deps` installs all of them). A missing tool fails the test
 //! with the command that installs it; only `KJT_SKIP_E2E=1` skips these tests, explicitly.
 
 mod common;
@@ -71,7 +71,7 @@ fn need(tool: &str, install: &str) -> PathBuf {
         .find(|p| p.is_file())
         .unwrap_or_else(|| {
             panic!(
-                "{tool} is missing: {install} (.ci/run installs it; KJT_SKIP_E2E=1 skips \
+                "{tool} is missing: {install} (scripts/install-test-deps installs it; KJT_SKIP_E2E=1 skips \
                  distribution tests explicitly)"
             )
         })
@@ -82,7 +82,7 @@ fn dist_tools() -> PathBuf {
     let out = run(Command::new(repo().join("scripts/build-dist-tools")).arg("--check"));
     assert_eq!(
         out.code, 0,
-        "krew is not built: run scripts/build-dist-tools (.ci/run does; KJT_SKIP_E2E=1 skips \
+        "krew is not built: run scripts/build-dist-tools (scripts/install-test-deps does; KJT_SKIP_E2E=1 skips \
          distribution tests explicitly)\n{}",
         out.stderr
     );
