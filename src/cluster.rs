@@ -2,7 +2,12 @@
 //! merging, contexts and in-cluster config are the kube crate's; we never parse kubeconfig by
 //! hand), and remembers what commands need besides the client: server, CA bundle, names.
 
+pub mod proto;
+
+use kube::api::ListParams;
 use kube::config::{Config, KubeConfigOptions, Kubeconfig};
+use kube::core::{NamespaceResourceScope, ObjectList, Status};
+use serde::de::DeserializeOwned;
 
 use crate::cli::GlobalArgs;
 use crate::{Error, Result};
@@ -141,4 +146,76 @@ pub async fn connect(g: &GlobalArgs) -> Result<Cluster> {
         ))
     })?;
     Ok(Cluster { client, target })
+}
+
+/// LISTs `K` in `namespace` page by page (`lp` carries selectors and page size), asking for
+/// protobuf and decoding each item with `item` (see [`proto`] for why); `page` receives each
+/// page as it arrives, so callers that reduce objects to small records never hold every page
+/// at once. A JSON answer (a proxy or server that does not offer protobuf) is decoded with
+/// serde instead. `action` starts the error message ("cannot list bootstrap tokens").
+pub async fn list_pages<K>(
+    c: &Cluster,
+    namespace: &str,
+    mut lp: ListParams,
+    item: fn(&[u8]) -> std::result::Result<K, proto::DecodeError>,
+    action: &str,
+    mut page: impl FnMut(Vec<K>),
+) -> Result<()>
+where
+    K: kube::Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + DeserializeOwned,
+{
+    let url = K::url_path(&(), Some(namespace));
+    let fail = |e: kube::Error| Error::kube(action, e, &c.target);
+    let accept = format!("{}, application/json", proto::MEDIA_TYPE);
+    loop {
+        let mut req = kube::core::Request::new(&url)
+            .list(&lp)
+            .map_err(|e| fail(kube::Error::BuildRequest(e)))?;
+        req.headers_mut().insert(
+            "accept",
+            accept.as_str().try_into().expect("a valid header value"),
+        );
+        let res = c
+            .client
+            .send(req.map(kube::client::Body::from))
+            .await
+            .map_err(fail)?;
+        let code = res.status().as_u16();
+        let is_proto = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with(proto::MEDIA_TYPE));
+        let body = res.into_body().collect_bytes().await.map_err(fail)?;
+        if !(200..300).contains(&code) {
+            return Err(fail(kube::Error::Api(
+                error_status(code, is_proto, &body).boxed(),
+            )));
+        }
+        let bad = |e: &dyn std::fmt::Display| Error::runtime(format!("{action}: {e}"));
+        let mut items = Vec::new();
+        let next = if is_proto {
+            proto::list(&body, item, &mut items).map_err(|e| bad(&e))?
+        } else {
+            let l: ObjectList<K> = serde_json::from_slice(&body).map_err(|e| bad(&e))?;
+            items = l.items;
+            l.metadata.continue_
+        };
+        page(items);
+        match next.filter(|t| !t.is_empty()) {
+            Some(t) => lp = lp.continue_token(&t),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// The `Status` of an error answer, whichever encoding it came in.
+fn error_status(code: u16, is_proto: bool, body: &[u8]) -> Status {
+    if is_proto && let Ok((c, reason, message)) = proto::status(body) {
+        return Status::failure(&message, &reason).with_code(if c == 0 { code } else { c });
+    }
+    match serde_json::from_slice::<Status>(body) {
+        Ok(s) if s.code != 0 => s,
+        _ => Status::failure(String::from_utf8_lossy(body).trim(), "").with_code(code),
+    }
 }

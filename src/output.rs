@@ -1,7 +1,6 @@
 //! The one place reports become bytes on stdout: kubectl-style columns, JSON, YAML and names.
 //! Commands compute a typed report and never format it themselves.
 
-use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, Table, presets};
 use serde::Serialize;
 
 use crate::cli::{Format, OutputArgs};
@@ -84,29 +83,45 @@ pub fn to_yaml<T: Serialize>(v: &T) -> Result<String> {
 }
 
 /// kubectl's plain columns: no borders, three spaces between columns, no trailing blanks.
+/// Widths count characters, as the tabwriter behind kubectl and kubeadm counts runes. Written
+/// by hand rather than with a table crate: a 10,000-token list then costs one pass over the
+/// cells and one output buffer, instead of a cell object per value (docs/PERFORMANCE.md).
 pub fn columns(headers: &[&str], rows: Vec<Vec<String>>, no_headers: bool) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    let mut t = Table::new();
-    t.load_style(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    if !no_headers {
-        t.set_header(headers.iter().map(|h| h.to_string()));
-    }
-    for r in rows {
-        t.add_row(r);
-    }
     let n = headers.len();
-    for (i, col) in t.column_iter_mut().enumerate() {
-        col.set_padding((0, if i + 1 == n { 0 } else { 3 }));
-        col.set_cell_alignment(CellAlignment::Left);
-        col.set_constraint(ColumnConstraint::ContentWidth);
+    let mut widths: Vec<usize> = if no_headers {
+        vec![0; n]
+    } else {
+        headers.iter().map(|h| h.chars().count()).collect()
+    };
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
     }
-    let mut out = String::new();
-    for line in t.lines() {
-        out.push_str(line.trim_end());
+    let line_len: usize = widths.iter().sum::<usize>() + 3 * n + 1;
+    let mut out = String::with_capacity(line_len * (rows.len() + 1));
+    let mut push_line = |cells: &mut dyn Iterator<Item = &str>| {
+        let start = out.len();
+        for (i, (c, w)) in cells.zip(&widths).enumerate() {
+            out.push_str(c);
+            if i + 1 < n {
+                let pad = w - c.chars().count() + 3;
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        // An empty last cell leaves padding behind: trim it, as kubectl does.
+        let end = out[start..].trim_end_matches(' ').len() + start;
+        out.truncate(end);
         out.push('\n');
+    };
+    if !no_headers {
+        push_line(&mut headers.iter().copied());
+    }
+    for r in &rows {
+        push_line(&mut r.iter().map(String::as_str));
     }
     out
 }
@@ -131,6 +146,22 @@ mod tests {
         );
         let s = columns(&["A", "B"], vec![vec!["1".into(), "2".into()]], true);
         assert_eq!(s, "1   2\n");
+    }
+
+    #[test]
+    fn widths_count_characters_and_empty_last_cells_leave_no_blanks() {
+        let s = columns(
+            &["NAME", "DESCRIPTION", "X"],
+            vec![
+                vec!["ä".into(), "größer".into(), "".into()],
+                vec!["abc".into(), "".into(), "1".into()],
+            ],
+            false,
+        );
+        assert_eq!(
+            s,
+            "NAME   DESCRIPTION   X\nä      größer\nabc                  1\n"
+        );
     }
 
     #[test]

@@ -55,7 +55,9 @@ fn bao_json(h: &Harness, args: &[&str]) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("bao {args:?}: {e}: {}", out.stdout))
 }
 
-fn token_ids(h: &Harness) -> Vec<String> {
+/// Names of the bootstrap-token Secrets whose description is `desc` (read with kubectl, so
+/// tests running in parallel with their own tokens do not disturb the count).
+fn tokens_described(h: &Harness, desc: &str) -> Vec<String> {
     let out = h
         .kubectl(&[
             "-n",
@@ -65,12 +67,19 @@ fn token_ids(h: &Harness) -> Vec<String> {
             "--field-selector",
             "type=bootstrap.kubernetes.io/token",
             "-o",
-            "jsonpath={range .items[*]}{.metadata.name}{\"\\n\"}{end}",
+            "json",
         ])
         .ok();
-    let mut v: Vec<String> = out.stdout.lines().map(String::from).collect();
-    v.sort();
-    v
+    let list: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    use base64::Engine;
+    let want = base64::engine::general_purpose::STANDARD.encode(desc);
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["data"]["description"].as_str() == Some(want.as_str()))
+        .map(|s| s["metadata"]["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn delete_token(h: &Harness, token: &str) {
@@ -584,13 +593,13 @@ fn failed_create_publish_leaves_no_token_behind() {
     let Some(h) = common::harness() else { return };
     for hang in [false, true] {
         let addr = faulty_vault(hang);
-        let before = token_ids(&h);
+        let desc = unique("rollback-test-");
         let out = ours(
             &h,
             &[
                 "create",
                 "--description",
-                "rollback-test",
+                &desc,
                 "--publish",
                 "vault",
                 "--vault-addr",
@@ -618,15 +627,21 @@ fn failed_create_publish_leaves_no_token_behind() {
             "secret on stderr: {}",
             out.stderr
         );
-        assert_eq!(token_ids(&h), before, "a bootstrap token was left behind");
+        assert_eq!(
+            tokens_described(&h, &desc),
+            Vec::<String>::new(),
+            "a bootstrap token was left behind"
+        );
     }
     // --keep-on-failure keeps it and says so.
     let addr = faulty_vault(false);
-    let before = token_ids(&h);
+    let desc = unique("keep-on-failure-");
     let out = ours(
         &h,
         &[
             "create",
+            "--description",
+            &desc,
             "--publish",
             "vault",
             "--vault-addr",
@@ -643,11 +658,10 @@ fn failed_create_publish_leaves_no_token_behind() {
         "{}",
         out.stderr
     );
-    let after = token_ids(&h);
-    assert_eq!(after.len(), before.len() + 1);
-    for t in after.iter().filter(|t| !before.contains(t)) {
-        let _ = h.kubectl(&["-n", "kube-system", "delete", "secret", t]);
-    }
+    let kept = tokens_described(&h, &desc);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    h.kubectl(&["-n", "kube-system", "delete", "secret", &kept[0]])
+        .ok();
 }
 
 #[test]

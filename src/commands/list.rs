@@ -2,14 +2,14 @@
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, ListParams};
+use kube::api::ListParams;
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, OutputArgs};
 use crate::cluster::{self, Cluster};
 use crate::output::Report;
 use crate::token::{self, Expiry, TokenRecord};
-use crate::{Error, Result, duration};
+use crate::{Result, duration};
 
 /// Page size of LIST requests: large pages keep round trips few with 10,000 tokens while
 /// staying far below the apiserver's response limits.
@@ -31,19 +31,24 @@ pub struct Args {
     pub output: OutputArgs,
 }
 
-/// Lists bootstrap-token Secrets (all pages), optionally filtered by labels.
+/// Lists bootstrap-token Secrets (all pages), optionally filtered by labels, as records.
 pub async fn fetch(c: &Cluster, selector: Option<&str>) -> Result<Vec<TokenRecord>> {
-    let secrets = list_secrets(c, Some(&format!("type={}", token::SECRET_TYPE)), selector).await?;
-    Ok(secrets.iter().map(TokenRecord::from_secret).collect())
+    let mut out = Vec::new();
+    // Each page becomes records right away: 10,000 Secrets are never in memory together.
+    cluster::list_pages(
+        c,
+        token::NAMESPACE,
+        list_params(Some(&format!("type={}", token::SECRET_TYPE)), selector),
+        cluster::proto::secret,
+        "cannot list bootstrap tokens",
+        |page: Vec<Secret>| out.extend(page.iter().map(TokenRecord::from_secret)),
+    )
+    .await?;
+    Ok(out)
 }
 
-/// LISTs Secrets in kube-system page by page.
-pub async fn list_secrets(
-    c: &Cluster,
-    fields: Option<&str>,
-    labels: Option<&str>,
-) -> Result<Vec<Secret>> {
-    let api: Api<Secret> = Api::namespaced(c.client.clone(), token::NAMESPACE);
+/// LIST parameters: page size plus optional field and label selectors.
+pub fn list_params(fields: Option<&str>, labels: Option<&str>) -> ListParams {
     let mut lp = ListParams::default().limit(PAGE);
     if let Some(f) = fields {
         lp = lp.fields(f);
@@ -51,18 +56,26 @@ pub async fn list_secrets(
     if let Some(l) = labels {
         lp = lp.labels(l);
     }
+    lp
+}
+
+/// LISTs Secrets in kube-system page by page (without `managedFields`, see
+/// [`cluster::proto`]).
+pub async fn list_secrets(
+    c: &Cluster,
+    fields: Option<&str>,
+    labels: Option<&str>,
+) -> Result<Vec<Secret>> {
     let mut out = Vec::new();
-    loop {
-        let page = api
-            .list(&lp)
-            .await
-            .map_err(|e| Error::kube("cannot list bootstrap tokens", e, &c.target))?;
-        out.extend(page.items);
-        match page.metadata.continue_.filter(|t| !t.is_empty()) {
-            Some(t) => lp = lp.continue_token(&t),
-            None => break,
-        }
-    }
+    cluster::list_pages(
+        c,
+        token::NAMESPACE,
+        list_params(fields, labels),
+        cluster::proto::secret,
+        "cannot list bootstrap tokens",
+        |page| out.extend(page),
+    )
+    .await?;
     Ok(out)
 }
 

@@ -499,6 +499,48 @@ impl ServerCertVerifier for NoVerify {
     }
 }
 
+/// The verifier for an `http://` address: refuses every certificate (see `tls_config`).
+#[derive(Debug)]
+struct PlainHttpOnly(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for PlainHttpOnly {
+    fn verify_server_cert(
+        &self,
+        _end: &CertificateDer<'_>,
+        _inter: &[CertificateDer<'_>],
+        _name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        Err(rustls::Error::General(
+            "VAULT_ADDR is http://, so no certificate is trusted: use an https:// address".into(),
+        ))
+    }
+    fn verify_tls12_signature(
+        &self,
+        _msg: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General(
+            "no TLS for an http:// VAULT_ADDR".into(),
+        ))
+    }
+    fn verify_tls13_signature(
+        &self,
+        _msg: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General(
+            "no TLS for an http:// VAULT_ADDR".into(),
+        ))
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 /// Verifies the certificate against VAULT_TLS_SERVER_NAME instead of the URL's host (SNI
 /// still carries the URL's host: reqwest derives it from the URL).
 #[derive(Debug)]
@@ -605,6 +647,12 @@ fn tls_config(s: &Settings) -> Result<rustls::ClientConfig> {
         WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
             .build()
             .map_err(|e| Error::usage(format!("cannot use the Vault CA: {e}")))?
+    } else if s.addr.scheme() == "http" {
+        // A plain-HTTP address never verifies a certificate, and loading the system trust
+        // store (every file in /etc/ssl/certs) costs more than all the Vault requests of a
+        // publish together (docs/PERFORMANCE.md). Should a redirect lead to https after all,
+        // the handshake is refused rather than trusted blindly.
+        Arc::new(PlainHttpOnly(provider.clone()))
     } else {
         Arc::new(rustls_platform_verifier::Verifier::new(provider.clone()).map_err(tls_err)?)
     };
@@ -995,10 +1043,21 @@ impl Vault {
         }
     }
 
-    /// The KV v2 state a check-and-set write starts from.
-    async fn current_v2(&self, loc: &Location) -> Result<Current> {
+    /// The KV v2 state a check-and-set write starts from. `first_attempt`: a plain 404 is
+    /// taken as "nothing there" (version 0) without reading the metadata; see below.
+    async fn current_v2(&self, loc: &Location, first_attempt: bool) -> Result<Current> {
         let r = self.send(Method::GET, &loc.data_path(), None).await?;
         match r.status {
+            // A 404 for a deleted or destroyed latest version still carries that version's
+            // metadata, and a 404 without it means no version exists (at most metadata alone,
+            // whose current version is 0). Either way the version is known without a second
+            // round trip. Should it be wrong after all, the check-and-set write fails, and the
+            // retry reads the metadata (first_attempt = false).
+            404 if first_attempt => Ok(Current {
+                version: r.body["data"]["metadata"]["version"].as_u64().unwrap_or(0),
+                existing: None,
+                fields: None,
+            }),
             200 => {
                 let version = r.body["data"]["metadata"]["version"].as_u64().unwrap_or(0);
                 let data = &r.body["data"]["data"];
@@ -1216,7 +1275,7 @@ impl VaultSink {
     async fn publish_v2(&self, rec: &JoinRecord) -> Result<Outcome> {
         let path = self.loc.data_path();
         for attempt in 1..=CAS_ATTEMPTS {
-            let cur = self.vault.current_v2(&self.loc).await?;
+            let cur = self.vault.current_v2(&self.loc, attempt == 1).await?;
             if let Some(ex) = &cur.existing {
                 match decide(Some(ex), rec) {
                     Decision::Same
