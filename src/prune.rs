@@ -1,8 +1,9 @@
 //! Which bootstrap tokens a prune removes, as a pure function of the tokens, what they own and
 //! a fixed clock, so the rules are tested without a cluster.
 //!
-//! Rules: only tokens in scope (description prefix; label selectors are applied by the LIST)
-//! are considered. A token *matches* when it is expired, or older than `--older-than`, or
+//! Rules: only tokens in scope (ids named on the command line, description prefix; label
+//! selectors are applied by the LIST) are considered. A named token always matches and may be
+//! never-expiring: naming it is the operator's explicit choice, as with `kubeadm token delete`. A token *matches* when it is expired, or older than `--older-than`, or
 //! when `--keep` is given (then every token in scope competes for the N places). Tokens that
 //! never expire are kept unless `--include-never-expiring`. Of the matches, the newest `keep`
 //! stay. A token that owns other objects (their ownerReferences point at it, like kubeadm's
@@ -32,6 +33,9 @@ pub struct Policy {
     pub include_never_expiring: bool,
     /// Allow deleting tokens that own other objects.
     pub force: bool,
+    /// Tokens named on the command line: only these are in scope, and each matches whatever
+    /// its expiry or age (the operator chose it), but ownership protection still applies.
+    pub ids: Option<std::collections::BTreeSet<String>>,
 }
 
 /// A token and the objects that name it as owner.
@@ -81,15 +85,24 @@ pub fn plan(cands: &[Candidate], p: &Policy) -> Vec<Decision> {
         {
             continue;
         }
+        let named = match &p.ids {
+            Some(ids) => {
+                if !r.id.as_ref().is_some_and(|t| ids.contains(t.as_str())) {
+                    continue;
+                }
+                true
+            }
+            None => false,
+        };
         let expired = r.expires.is_expired(p.now);
         let old = match (p.older_than, r.created) {
             (Some(age), Some(created)) => p.now.duration_since(created) >= age,
             _ => false,
         };
-        if !(expired || old || p.keep.is_some()) {
+        if !(named || expired || old || p.keep.is_some()) {
             continue;
         }
-        if r.expires == Expiry::Never && !p.include_never_expiring {
+        if r.expires == Expiry::Never && !p.include_never_expiring && !named {
             out.push(Decision {
                 index: i,
                 verdict: Verdict::Keep,
@@ -97,7 +110,9 @@ pub fn plan(cands: &[Candidate], p: &Policy) -> Vec<Decision> {
             });
             continue;
         }
-        let reason = if expired {
+        let reason = if named {
+            "named on the command line".into()
+        } else if expired {
             match &r.expires {
                 Expiry::At(t) => format!("expired at {}", crate::token::format_expiration(*t)),
                 _ => "expiration unparseable (treated as expired)".into(),
@@ -183,6 +198,7 @@ mod tests {
             description_prefix: None,
             include_never_expiring: false,
             force: false,
+            ids: None,
         }
     }
 
@@ -230,6 +246,33 @@ mod tests {
         assert!(d.iter().all(|d| d.verdict == Verdict::Keep));
         assert!(d[0].reason.contains("kubeadm-certs"));
         let mut p = policy();
+        p.force = true;
+        assert!(plan(&c, &p).iter().all(|d| d.verdict == Verdict::Delete));
+    }
+
+    #[test]
+    fn named_tokens_match_whatever_their_expiry_but_ownership_still_protects() {
+        let mut owner = rec("eeeeee", 30, at(5), None);
+        owner.dependents = vec!["Secret kube-system/kubeadm-certs".into()];
+        let c = vec![
+            rec("aaaaaa", 1, at(23), None),
+            rec("bbbbbb", 100, Expiry::Never, None),
+            rec("cccccc", 30, at(-6), None),
+            owner,
+        ];
+        let mut p = policy();
+        p.ids = Some(["aaaaaa", "bbbbbb", "eeeeee"].map(String::from).into());
+        let d = plan(&c, &p);
+        assert_eq!(
+            verdicts(&c, &p),
+            vec![
+                ("aaaaaa".into(), Verdict::Delete),
+                ("bbbbbb".into(), Verdict::Delete),
+                ("eeeeee".into(), Verdict::Keep),
+            ],
+            "the expired but unnamed cccccc is out of scope"
+        );
+        assert_eq!(d[0].reason, "named on the command line");
         p.force = true;
         assert!(plan(&c, &p).iter().all(|d| d.verdict == Verdict::Delete));
     }

@@ -341,6 +341,20 @@ fn kubeconfig_needs_a_credential_and_refuses_to_clobber() {
 }
 
 #[test]
+fn prune_refuses_a_whole_token_as_id() {
+    let e = Env::new();
+    let out = e.run("kubectl-jointoken", &["prune", "abcdef.0123456789abcdef"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    assert!(out.stderr.contains("not the whole token"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("0123456789abcdef"),
+        "the secret was echoed: {}",
+        out.stderr
+    );
+}
+
+#[test]
 fn dry_run_values_are_checked() {
     let e = Env::new();
     let r = e.run("kubectl-jointoken", &["create", "--dry-run=maybe"]);

@@ -550,7 +550,12 @@ fn kubectl_completes_every_installed_binary() {
     // A real token id from the live cluster, with its description, for the id argument;
     // through the dispatcher too (`kubectl jointoken publish` runs kubectl-jointoken-publish).
     let id = live_token(&h);
-    for words in [&["publish", ""][..], &["publish", &id[..3]][..]] {
+    for words in [
+        &["publish", ""][..],
+        &["publish", &id[..3]][..],
+        &["prune", ""][..],
+        &["prune", &id[..3]][..],
+    ] {
         let c = kubectl(words);
         let hit = c.iter().find(|(v, _)| *v == id);
         let (_, help) = hit.unwrap_or_else(|| panic!("{id} not offered for {words:?}: {c:?}"));

@@ -128,6 +128,51 @@ fn kubeadm_lists_our_token_identically() {
 }
 
 #[test]
+fn prune_by_id_deletes_exactly_the_named_valid_tokens() {
+    let Some(h) = harness() else { return };
+    let desc = unique("e2e-named-");
+    let a = create(&h, &["--ttl", "1h", "--description", &desc]);
+    let b = create(&h, &["--ttl", "0", "--description", &desc]);
+    let keep = create(&h, &["--ttl", "1h", "--description", &desc]);
+    let (a, b, keep) = (
+        a["id"].as_str().unwrap().to_string(),
+        b["id"].as_str().unwrap().to_string(),
+        keep["id"].as_str().unwrap().to_string(),
+    );
+    // One unknown id among them: an error naming it, and nothing deleted.
+    let typo = h.ours(&["prune", &a, "zzzzzz"]);
+    assert_eq!(typo.code, 1, "{}", typo.stderr);
+    assert!(
+        typo.stderr.contains("no bootstrap token zzzzzz"),
+        "{}",
+        typo.stderr
+    );
+    assert!(secret_exists(&h, &a));
+    // Both name forms `list -o name` and kubectl use; valid and never-expiring alike.
+    let out = h
+        .ours(&[
+            "prune",
+            &format!("secret/bootstrap-token-{a}"),
+            &b,
+            "-o",
+            "name",
+        ])
+        .ok();
+    let mut got: Vec<&str> = out.stdout.lines().collect();
+    got.sort();
+    let mut want = vec![
+        format!("secret/bootstrap-token-{a}"),
+        format!("secret/bootstrap-token-{b}"),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    assert!(!secret_exists(&h, &a) && !secret_exists(&h, &b));
+    assert!(secret_exists(&h, &keep), "an unnamed token was deleted");
+    h.ours(&["prune", &keep]).ok();
+    assert!(!secret_exists(&h, &keep));
+}
+
+#[test]
 fn kubeadm_token_is_listed_and_pruned_by_us() {
     let Some(h) = harness() else { return };
     let desc = unique("e2e-kubeadm-made-");

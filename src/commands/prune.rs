@@ -26,6 +26,13 @@ use crate::{Error, Result, duration};
 /// unless --force. Every delete carries a UID precondition.
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Prune exactly these tokens, by id (`abcdef`) or name (`bootstrap-token-abcdef`,
+    /// `secret/bootstrap-token-abcdef` as `list -o name` prints), whether or not they have
+    /// expired, like `kubeadm token delete`; tokens that own other objects still need --force.
+    /// Every id must exist, or nothing is deleted.
+    // Checked in `run`, not by clap: clap's error would echo the value, which may be a secret.
+    #[arg(value_name = "TOKEN_ID")]
+    pub ids: Vec<String>,
     /// Also prune valid tokens created longer ago than this Go duration (e.g. 48h).
     #[arg(long, value_name = "DURATION", value_parser = duration::parse_go)]
     pub older_than: Option<Duration>,
@@ -53,6 +60,21 @@ pub struct Args {
     /// Output.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// A token id from the command line, in any of the forms `list` prints; never the secret.
+fn parse_id_arg(raw: &str) -> Result<String> {
+    let id = raw.strip_prefix("secret/").unwrap_or(raw);
+    let id = id.strip_prefix("bootstrap-token-").unwrap_or(id);
+    if id.contains('.') {
+        return Err(Error::usage(
+            "prune takes token ids (the 6 characters before the dot), not the whole token: \
+             the secret would end up in your shell history",
+        ));
+    }
+    token::TokenId::parse(id)
+        .map(|t| t.as_str().to_string())
+        .map_err(|e| Error::usage(format!("prune: {e}")))
 }
 
 /// The outcome for one token.
@@ -185,6 +207,11 @@ async fn list_configmaps(c: &Cluster) -> Result<Vec<ConfigMap>> {
 /// Runs `prune`.
 pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PruneReport> {
     g.require_token_namespace()?;
+    let ids = a
+        .ids
+        .iter()
+        .map(|raw| parse_id_arg(raw))
+        .collect::<Result<Vec<String>>>()?;
     let older_than = a
         .older_than
         .map(SignedDuration::try_from)
@@ -227,7 +254,27 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PruneReport> {
         description_prefix: a.description_prefix.clone(),
         include_never_expiring: a.include_never_expiring,
         force: a.force,
+        ids: (!ids.is_empty()).then(|| ids.iter().cloned().collect()),
     };
+    // Named tokens must all exist before anything is deleted: a typo deletes nothing.
+    let missing: Vec<&str> = ids
+        .iter()
+        .filter(|id| {
+            !cands.iter().any(|c| {
+                c.record
+                    .id
+                    .as_ref()
+                    .is_some_and(|t| t.as_str() == id.as_str())
+            })
+        })
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::runtime(format!(
+            "no bootstrap token {} in kube-system (nothing was deleted): `kubectl jointoken list` shows the ids",
+            missing.join(", ")
+        )));
+    }
     let plan = prune::plan(&cands, &policy);
     let mode = a.dry_run.dry_run;
     let deletes: Vec<&prune::Decision> = plan
