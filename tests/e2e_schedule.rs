@@ -244,10 +244,11 @@ fn failed_publish_leaves_the_previous_token_in_place() {
 fn cronjob_renders_valid_objects_with_least_privilege() {
     let Some(h) = harness() else { return };
     let instance = unique("e2e-cron-");
-    let rendered = h
-        .ours(&[
+    // `render` prints what `install` applies: the same flags for both.
+    let cronjob = |action: &'static str| {
+        vec![
             "schedule",
-            "render",
+            action,
             "--cronjob",
             "--image",
             "registry.example/kubectl-jointoken:0.1.0",
@@ -257,10 +258,10 @@ fn cronjob_renders_valid_objects_with_least_privilege() {
             "--path",
             "secret/k8s/join",
             "--instance",
-            &instance,
-        ])
-        .ok()
-        .stdout;
+            instance.as_str(),
+        ]
+    };
+    let rendered = h.ours(&cronjob("render")).ok().stdout;
     // The apiserver itself validates every object.
     let f = h.dir.join(format!("{instance}.yaml"));
     std::fs::write(&f, &rendered).unwrap();
@@ -269,21 +270,7 @@ fn cronjob_renders_valid_objects_with_least_privilege() {
         .ok();
     assert_eq!(dry.stdout.lines().count(), 4, "{}", dry.stdout);
     // Applied for real by us, the service account may do exactly what rotation needs.
-    h.ours(&[
-        "schedule",
-        "install",
-        "--cronjob",
-        "--image",
-        "registry.example/kubectl-jointoken:0.1.0",
-        "--",
-        "--publish",
-        "vault",
-        "--path",
-        "secret/k8s/join",
-        "--instance",
-        &instance,
-    ])
-    .ok();
+    h.ours(&cronjob("install")).ok();
     let cj: Value = serde_json::from_str(
         &h.kubectl(&[
             "-n",

@@ -281,20 +281,9 @@ async fn publish_or_roll_back(
 ) -> Result<Vec<(String, String, String)>> {
     let rec = JoinRecord::new(spec.token.clone(), spec.expires, join, &c.target.ca_certs);
     let report = publish::publish_all(sinks, &rec).await;
-    for l in report.lines() {
-        eprintln!("{l}");
-    }
+    report.eprint();
     if report.all_hold_ours() {
-        return Ok(report
-            .results
-            .iter()
-            .filter_map(|r| {
-                r.result
-                    .as_ref()
-                    .ok()
-                    .map(|o| (r.sink.clone(), o.word().to_string(), o.detail().to_string()))
-            })
-            .collect());
+        return Ok(report.successes());
     }
     let id = &spec.token.id;
     // What failed: errors, or sinks that kept a newer token instead of ours.

@@ -181,15 +181,11 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
         PublishFormat::GithubActions => {
             let out = std::env::var_os("GITHUB_OUTPUT").filter(|v| !v.is_empty());
             let text = ci::github_actions(&rec, out.as_deref().map(std::path::Path::new))?;
-            for l in report.lines() {
-                eprintln!("{l}");
-            }
+            report.eprint();
             text
         }
         PublishFormat::GitlabDotenv => {
-            for l in report.lines() {
-                eprintln!("{l}");
-            }
+            report.eprint();
             ci::gitlab_dotenv(&rec)
         }
     };

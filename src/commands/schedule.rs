@@ -150,13 +150,11 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
         Action::Run(r) => rotate_once(g, r).await,
         Action::Render(i) if i.cronjob => cronjob_yaml(i),
         Action::Install(i) if i.cronjob => {
-            let yaml = cronjob_yaml(i)?;
             apply_cronjob(g, i).await?;
             eprintln!(
                 "applied the CronJob {} and its RBAC in kube-system",
                 crate::cronjob::NAME
             );
-            let _ = yaml;
             Ok(String::new())
         }
         Action::Render(i) => {
@@ -337,9 +335,7 @@ async fn rotate_locked(
     let id = spec.token.id.clone();
     let record = JoinRecord::new(spec.token.clone(), spec.expires, join, &c.target.ca_certs);
     let report = publish::publish_all(sinks, &record).await;
-    for line in report.lines() {
-        eprintln!("{line}");
-    }
+    report.eprint();
     if let Some(e) = report.failure() {
         // The previous token stays published and valid; the new one must not linger unpublished.
         create::delete_token(c, &id).await?;
@@ -498,35 +494,43 @@ fn cronjob_yaml(i: &InstallArgs) -> Result<String> {
 }
 
 async fn apply_cronjob(g: &GlobalArgs, i: &InstallArgs) -> Result<()> {
-    use k8s_openapi::api::batch::v1::CronJob;
-    use k8s_openapi::api::core::v1::ServiceAccount;
-    use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
     let o = cronjob_objects(i)?;
     let c = cluster::connect(g).await?;
-    let pp = PatchParams::apply("kubectl-jointoken").force();
+    apply(&c, &o.service_account).await?;
+    apply(&c, &o.role).await?;
+    apply(&c, &o.role_binding).await?;
+    apply(&c, &o.cron_job).await
+}
+
+/// Server-side apply of one kube-system object (named `cronjob::NAME`), forcing our fields.
+async fn apply<K>(c: &cluster::Cluster, obj: &K) -> Result<()>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + k8s_openapi::Resource
+        + Clone
+        + std::fmt::Debug
+        + serde::Serialize
+        + serde::de::DeserializeOwned,
+{
     let name = crate::cronjob::NAME;
-    let target = &c.target;
-    let fail = |what: &'static str| {
-        move |e| Error::kube(format!("cannot apply {what} kube-system/{name}"), e, target)
-    };
-    let ns = token::NAMESPACE;
-    Api::<ServiceAccount>::namespaced(c.client.clone(), ns)
-        .patch(name, &pp, &Patch::Apply(&with_kind(&o.service_account)))
+    Api::<K>::namespaced(c.client.clone(), token::NAMESPACE)
+        .patch(
+            name,
+            &PatchParams::apply("kubectl-jointoken").force(),
+            &Patch::Apply(&with_kind(obj)),
+        )
         .await
-        .map_err(fail("ServiceAccount"))?;
-    Api::<Role>::namespaced(c.client.clone(), ns)
-        .patch(name, &pp, &Patch::Apply(&with_kind(&o.role)))
-        .await
-        .map_err(fail("Role"))?;
-    Api::<RoleBinding>::namespaced(c.client.clone(), ns)
-        .patch(name, &pp, &Patch::Apply(&with_kind(&o.role_binding)))
-        .await
-        .map_err(fail("RoleBinding"))?;
-    Api::<CronJob>::namespaced(c.client.clone(), ns)
-        .patch(name, &pp, &Patch::Apply(&with_kind(&o.cron_job)))
-        .await
-        .map_err(fail("CronJob"))?;
-    Ok(())
+        .map(drop)
+        .map_err(|e| {
+            Error::kube(
+                format!(
+                    "cannot apply {} kube-system/{name}",
+                    <K as k8s_openapi::Resource>::KIND
+                ),
+                e,
+                &c.target,
+            )
+        })
 }
 
 /// Server-side apply needs apiVersion and kind in the body.

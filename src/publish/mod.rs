@@ -315,6 +315,24 @@ impl PublishReport {
             .collect()
     }
 
+    /// Writes [`lines`](Self::lines) to stderr (progress, never data: stdout stays clean).
+    pub fn eprint(&self) {
+        for l in self.lines() {
+            eprintln!("{l}");
+        }
+    }
+
+    /// `(sink, result word, detail)` of every sink that succeeded.
+    pub fn successes(&self) -> Vec<(String, String, String)> {
+        self.results
+            .iter()
+            .filter_map(|r| {
+                let o = r.result.as_ref().ok()?;
+                Some((r.sink.clone(), o.word().to_string(), o.detail().to_string()))
+            })
+            .collect()
+    }
+
     /// The error for a run where some sink failed: names the failed sinks and what the others
     /// did, so the state left behind is clear.
     pub fn failure(&self) -> Option<Error> {
