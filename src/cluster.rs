@@ -148,25 +148,48 @@ pub async fn connect(g: &GlobalArgs) -> Result<Cluster> {
     Ok(Cluster { client, target })
 }
 
+/// What a paged LIST hands its consumer.
+pub enum Page<K> {
+    /// The next page of items.
+    Items(Vec<K>),
+    /// The continue token expired (410 Gone) and the list starts over from a fresh snapshot,
+    /// as client-go's pager does: drop everything received so far.
+    Restart,
+}
+
 /// LISTs `K` in `namespace` page by page (`lp` carries selectors and page size), asking for
 /// protobuf and decoding each item with `item` (see [`proto`] for why); `page` receives each
 /// page as it arrives, so callers that reduce objects to small records never hold every page
 /// at once. A JSON answer (a proxy or server that does not offer protobuf) is decoded with
-/// serde instead. `action` starts the error message ("cannot list bootstrap tokens").
+/// serde instead. For `PartialObjectMeta<_>` the apiserver is asked for a metadata-only list
+/// (`as=PartialObjectMetadataList`), so data never crosses the wire. When a continue token
+/// has expired (410 Gone between pages) the list restarts once from the beginning
+/// ([`Page::Restart`]). `action` starts the error message ("cannot list bootstrap tokens").
 pub async fn list_pages<K>(
     c: &Cluster,
     namespace: &str,
-    mut lp: ListParams,
+    lp: ListParams,
     item: fn(&[u8]) -> std::result::Result<K, proto::DecodeError>,
     action: &str,
-    mut page: impl FnMut(Vec<K>),
+    mut page: impl FnMut(Page<K>),
 ) -> Result<()>
 where
     K: kube::Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + DeserializeOwned,
 {
     let url = K::url_path(&(), Some(namespace));
-    let fail = |e: kube::Error| Error::kube(action, e, &c.target);
-    let accept = format!("{}, application/json", proto::MEDIA_TYPE);
+    let fail = |e: kube::Error| kube_error(action, e, &c.target);
+    let accept = if K::metadata_api() {
+        format!(
+            "{m};as=PartialObjectMetadataList;g=meta.k8s.io;v=v1, \
+             application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
+            m = proto::MEDIA_TYPE
+        )
+    } else {
+        format!("{}, application/json", proto::MEDIA_TYPE)
+    };
+    let first = lp.clone();
+    let mut lp = lp;
+    let mut restarted = false;
     loop {
         let mut req = kube::core::Request::new(&url)
             .list(&lp)
@@ -187,6 +210,14 @@ where
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with(proto::MEDIA_TYPE));
         let body = res.into_body().collect_bytes().await.map_err(fail)?;
+        if code == 410 && lp.continue_token.is_some() && !restarted {
+            // The snapshot behind the continue token was compacted away: start over once.
+            tracing::info!("{action}: continue token expired (410 Gone); listing again");
+            restarted = true;
+            page(Page::Restart);
+            lp = first.clone();
+            continue;
+        }
         if !(200..300).contains(&code) {
             return Err(fail(kube::Error::Api(
                 error_status(code, is_proto, &body).boxed(),
@@ -201,7 +232,7 @@ where
             items = l.items;
             l.metadata.continue_
         };
-        page(items);
+        page(Page::Items(items));
         match next.filter(|t| !t.is_empty()) {
             Some(t) => lp = lp.continue_token(&t),
             None => return Ok(()),
@@ -217,5 +248,46 @@ fn error_status(code: u16, is_proto: bool, body: &[u8]) -> Status {
     match serde_json::from_slice::<Status>(body) {
         Ok(s) if s.code != 0 => s,
         _ => Status::failure(String::from_utf8_lossy(body).trim(), "").with_code(code),
+    }
+}
+
+/// Wraps a kube client error with the action that failed and a hint that fits its cause (the
+/// server and user of `ctx` name where and as whom).
+pub fn kube_error(action: impl Into<String>, err: kube::Error, ctx: &Target) -> Error {
+    Error::Kube {
+        action: action.into(),
+        detail: describe_kube_error(&err, ctx),
+    }
+}
+
+/// Turns a kube error into a one-line cause plus what to do about it.
+fn describe_kube_error(err: &kube::Error, ctx: &Target) -> String {
+    match err {
+        kube::Error::Api(status) => {
+            let msg = status.message.trim_end_matches('.');
+            match status.code {
+                401 => format!(
+                    "the apiserver at {} rejected the credentials of {} (401 Unauthorized): \
+                     check --kubeconfig, --context and --user, or refresh the credentials",
+                    ctx.server, ctx.user
+                ),
+                403 => format!(
+                    "{msg} (403 Forbidden, running as {}): ask a cluster admin for RBAC on \
+                     secrets in kube-system, or use --as/--context with a privileged identity",
+                    ctx.user
+                ),
+                404 => format!("{msg} (404 Not Found)"),
+                409 => format!("{msg} (409 Conflict)"),
+                code => format!("{msg} ({code} {})", status.reason),
+            }
+        }
+        other => {
+            let cause = crate::error::error_chain(other);
+            format!(
+                "cannot reach the apiserver at {}: {cause}: check that the cluster is running \
+                 and that --kubeconfig/--context point at it",
+                ctx.server
+            )
+        }
     }
 }

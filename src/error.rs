@@ -13,6 +13,10 @@ pub mod exit {
     pub const RUNTIME: u8 = 1;
     /// The command line was wrong; nothing was attempted.
     pub const USAGE: u8 = 2;
+    /// Interrupted by SIGINT (128 + 2); whatever was half done was rolled back.
+    pub const SIGINT: u8 = 130;
+    /// Terminated by SIGTERM (128 + 15); whatever was half done was rolled back.
+    pub const SIGTERM: u8 = 143;
 }
 
 /// Everything that can make a command fail.
@@ -54,6 +58,14 @@ pub enum Error {
     /// Anything else at runtime, already phrased for the user.
     #[error("{0}")]
     Runtime(String),
+    /// SIGINT or SIGTERM arrived mid-operation; `detail` says what was rolled back.
+    #[error("interrupted by {signal}: {detail}")]
+    Interrupted {
+        /// `SIGINT` or `SIGTERM`.
+        signal: &'static str,
+        /// What the interrupted command did about it.
+        detail: String,
+    },
 }
 
 /// Results of library calls.
@@ -64,6 +76,11 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => exit::USAGE,
+            // The shell convention: 128 + the signal number.
+            Error::Interrupted {
+                signal: "SIGINT", ..
+            } => exit::SIGINT,
+            Error::Interrupted { .. } => exit::SIGTERM,
             _ => exit::RUNTIME,
         }
     }
@@ -76,46 +93,6 @@ impl Error {
     /// A runtime error from anything printable.
     pub fn runtime(msg: impl fmt::Display) -> Self {
         Error::Runtime(msg.to_string())
-    }
-
-    /// Wraps a kube client error with the action that failed and a hint that fits its cause.
-    pub fn kube(action: impl Into<String>, err: kube::Error, ctx: &crate::cluster::Target) -> Self {
-        Error::Kube {
-            action: action.into(),
-            detail: describe_kube_error(&err, ctx),
-        }
-    }
-}
-
-/// Turns a kube error into a one-line cause plus what to do about it.
-fn describe_kube_error(err: &kube::Error, ctx: &crate::cluster::Target) -> String {
-    match err {
-        kube::Error::Api(status) => {
-            let msg = status.message.trim_end_matches('.');
-            match status.code {
-                401 => format!(
-                    "the apiserver at {} rejected the credentials of {} (401 Unauthorized): \
-                     check --kubeconfig, --context and --user, or refresh the credentials",
-                    ctx.server, ctx.user
-                ),
-                403 => format!(
-                    "{msg} (403 Forbidden, running as {}): ask a cluster admin for RBAC on \
-                     secrets in kube-system, or use --as/--context with a privileged identity",
-                    ctx.user
-                ),
-                404 => format!("{msg} (404 Not Found)"),
-                409 => format!("{msg} (409 Conflict)"),
-                code => format!("{msg} ({code} {})", status.reason),
-            }
-        }
-        other => {
-            let cause = error_chain(other);
-            format!(
-                "cannot reach the apiserver at {}: {cause}: check that the cluster is running \
-                 and that --kubeconfig/--context point at it",
-                ctx.server
-            )
-        }
     }
 }
 

@@ -1,6 +1,59 @@
 //! The `kubeadm join` command line, exactly as `kubeadm token create --print-join-command`
 //! prints it (one `--discovery-token-ca-cert-hash` per CA certificate).
 
+use crate::cluster::Target;
+use crate::token::Token;
+use crate::{Error, Result, pki};
+
+/// Everything a joining node needs besides the token.
+#[derive(Debug, Clone)]
+pub struct JoinInfo {
+    /// `host:port`.
+    pub endpoint: String,
+    /// `sha256:<hex>` per CA certificate.
+    pub ca_cert_hashes: Vec<String>,
+    /// Control-plane certificate key.
+    pub certificate_key: Option<String>,
+}
+
+impl JoinInfo {
+    /// From the target's server and CA bundle; fails when there is no CA to pin.
+    pub fn from_target(t: &Target, certificate_key: Option<String>) -> Result<Self> {
+        if t.ca_certs.is_empty() {
+            return Err(Error::Config(format!(
+                "the kubeconfig has no CA certificate for {} (insecure-skip-tls-verify?), so \
+                 there is nothing to pin in the join command: use a kubeconfig with \
+                 certificate-authority-data",
+                t.server
+            )));
+        }
+        let ca_cert_hashes = pki::ca_cert_hashes(&t.ca_certs)
+            .map_err(|e| Error::Config(format!("cannot read the kubeconfig's CA: {e}")))?;
+        Ok(JoinInfo {
+            endpoint: endpoint(&t.server),
+            ca_cert_hashes,
+            certificate_key,
+        })
+    }
+
+    /// The worker join command for `token`.
+    pub fn command(&self, token: &Token) -> String {
+        command(&self.endpoint, &token.expose(), &self.ca_cert_hashes, None)
+    }
+
+    /// The control-plane join command, when a certificate key was given.
+    pub fn control_plane_command(&self, token: &Token) -> Option<String> {
+        self.certificate_key.as_deref().map(|k| {
+            command(
+                &self.endpoint,
+                &token.expose(),
+                &self.ca_cert_hashes,
+                Some(k),
+            )
+        })
+    }
+}
+
 /// The endpoint kubeadm puts in join commands: the server URL without `https://` or a
 /// trailing slash.
 pub fn endpoint(server: &str) -> String {

@@ -1,14 +1,18 @@
-//! A `coordination.k8s.io/v1` Lease in kube-system as a mutex between control-plane nodes that
-//! run the rotation timer: whoever creates (or takes over an expired) lease rotates, everyone
-//! else skips. Writes carry the lease's resourceVersion, so two takers can never both win.
+//! A `coordination.k8s.io/v1` Lease in kube-system as a mutex between rotation runs, on one
+//! node or several: whoever creates (or takes over an expired or released) lease rotates,
+//! everyone else skips. Writes carry the lease's resourceVersion, so two takers can never both
+//! win. Each process holds the lease under its own identity ([`identity`]: host, pid and start
+//! time), so a timer run and a manual run on the same host exclude each other too; a live
+//! lease is busy whoever holds it. While held, a background task renews it every third of its
+//! duration, so a long run never outlives its lease.
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
 
+use crate::Result;
 use crate::cluster::Cluster;
-use crate::{Error, Result};
 
 /// Result of an attempt.
 #[derive(Debug)]
@@ -19,11 +23,18 @@ pub enum Attempt {
     Busy(String),
 }
 
-/// Whether a lease with this spec is free for `me` at `now`: unheld, ours, or expired.
-pub fn is_free(spec: Option<&LeaseSpec>, me: &str, now: Timestamp) -> bool {
+/// This process's holder identity: `<node>/<pid>/<start>`, unique per process even on one
+/// host (a pid can be reused, not together with the same start second).
+pub fn identity(node: &str, started: Timestamp) -> String {
+    format!("{node}/{}/{}", std::process::id(), started.as_second())
+}
+
+/// Whether a lease with this spec is free at `now`: unheld (released) or expired. A live lease
+/// is busy whoever holds it, our own host included.
+pub fn is_free(spec: Option<&LeaseSpec>, now: Timestamp) -> bool {
     let Some(s) = spec else { return true };
     let holder = s.holder_identity.as_deref().unwrap_or("");
-    if holder.is_empty() || holder == me {
+    if holder.is_empty() {
         return true;
     }
     let renewed = s
@@ -54,7 +65,7 @@ pub async fn try_acquire(c: &Cluster, name: &str, me: &str, secs: i32) -> Result
     let api: Api<Lease> = Api::namespaced(c.client.clone(), crate::token::NAMESPACE);
     let now = Timestamp::now();
     let fail = |e| {
-        Error::kube(
+        crate::cluster::kube_error(
             format!("cannot take lease kube-system/{name}"),
             e,
             &c.target,
@@ -80,7 +91,7 @@ pub async fn try_acquire(c: &Cluster, name: &str, me: &str, secs: i32) -> Result
             }
         }
         Some(mut lease) => {
-            if !is_free(lease.spec.as_ref(), me, now) {
+            if !is_free(lease.spec.as_ref(), now) {
                 let holder = lease
                     .spec
                     .and_then(|s| s.holder_identity)
@@ -106,7 +117,61 @@ pub async fn try_acquire(c: &Cluster, name: &str, me: &str, secs: i32) -> Result
     }
 }
 
-/// Gives the lease up (clears the holder), so the next node's run need not wait for expiry.
+/// A held lease, renewed in the background until [`Renewing::stop`].
+pub struct Renewing {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<(Lease, Option<String>)>,
+}
+
+impl Renewing {
+    /// Starts renewing `lease` every third of its duration.
+    pub fn start(c: &Cluster, lease: Lease) -> Self {
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let api: Api<Lease> = Api::namespaced(c.client.clone(), crate::token::NAMESPACE);
+        let task = tokio::spawn(async move {
+            let mut lease = lease;
+            let mut problem = None;
+            let secs = lease
+                .spec
+                .as_ref()
+                .and_then(|s| s.lease_duration_seconds)
+                .unwrap_or(60)
+                .max(3);
+            let every = std::time::Duration::from_secs((secs / 3) as u64);
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return (lease, problem),
+                    _ = tokio::time::sleep(every) => {}
+                }
+                let name = lease.metadata.name.clone().unwrap_or_default();
+                let mut next = lease.clone();
+                if let Some(s) = next.spec.as_mut() {
+                    s.renew_time = Some(MicroTime(Timestamp::now()));
+                }
+                match api.replace(&name, &PostParams::default(), &next).await {
+                    Ok(l) => lease = l,
+                    Err(e) => {
+                        let msg = crate::error::error_chain(&e);
+                        tracing::warn!("cannot renew lease kube-system/{name}: {msg}");
+                        problem = Some(format!("renewing lease kube-system/{name} failed: {msg}"));
+                    }
+                }
+            }
+        });
+        Renewing { stop, task }
+    }
+
+    /// Stops renewing; returns the latest lease and, if a renewal failed, what went wrong.
+    pub async fn stop(self) -> (Option<Lease>, Option<String>) {
+        let _ = self.stop.send(());
+        match self.task.await {
+            Ok((l, p)) => (Some(l), p),
+            Err(e) => (None, Some(format!("the lease renewal task failed: {e}"))),
+        }
+    }
+}
+
+/// Gives the lease up (clears the holder), so the next run need not wait for expiry.
 pub async fn release(c: &Cluster, mut lease: Lease) -> Result<()> {
     let api: Api<Lease> = Api::namespaced(c.client.clone(), crate::token::NAMESPACE);
     let name = lease.metadata.name.clone().unwrap_or_default();
@@ -117,7 +182,7 @@ pub async fn release(c: &Cluster, mut lease: Lease) -> Result<()> {
         Ok(_) => Ok(()),
         // Someone took it over after it expired: nothing to release.
         Err(kube::Error::Api(e)) if e.code == 409 || e.code == 404 => Ok(()),
-        Err(e) => Err(Error::kube(
+        Err(e) => Err(crate::cluster::kube_error(
             format!("cannot release lease kube-system/{name}"),
             e,
             &c.target,
@@ -132,13 +197,32 @@ mod tests {
     #[test]
     fn freedom_rules() {
         let now: Timestamp = "2026-11-23T12:00:00Z".parse().unwrap();
-        assert!(is_free(None, "a", now));
+        assert!(is_free(None, now));
         let held = |who: &str, ago: i64| spec(who, 60, now - SignedDuration::from_secs(ago), 0);
-        assert!(is_free(Some(&held("a", 10)), "a", now), "our own lease");
-        assert!(!is_free(Some(&held("b", 10)), "a", now), "held by b, fresh");
-        assert!(is_free(Some(&held("b", 61)), "a", now), "b's lease expired");
+        let me = identity("node-a", now);
+        assert!(
+            !is_free(Some(&held(&me, 10)), now),
+            "a live lease is busy even when this host holds it"
+        );
+        assert!(!is_free(Some(&held("b", 10)), now), "held by b, fresh");
+        assert!(is_free(Some(&held("b", 61)), now), "b's lease expired");
+        assert!(
+            !is_free(Some(&held("b", 59)), now),
+            "b's lease one second from expiry"
+        );
         let mut released = held("b", 1);
         released.holder_identity = None;
-        assert!(is_free(Some(&released), "a", now));
+        assert!(is_free(Some(&released), now));
+    }
+
+    #[test]
+    fn identities_differ_per_process_start() {
+        let t: Timestamp = "2026-11-23T12:00:00Z".parse().unwrap();
+        let a = identity("node-a", t);
+        assert!(
+            a.starts_with(&format!("node-a/{}/", std::process::id())),
+            "{a}"
+        );
+        assert_ne!(a, identity("node-a", t + SignedDuration::from_secs(1)));
     }
 }

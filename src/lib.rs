@@ -29,7 +29,11 @@ pub mod output;
 pub mod pki;
 pub mod prune;
 pub mod publish;
+pub mod reporter;
+pub mod rollout;
 pub mod rotate;
+pub mod signals;
+pub mod store;
 pub mod systemd;
 pub mod token;
 

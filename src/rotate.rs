@@ -45,17 +45,48 @@ pub fn current(
         .map(|(_, m)| m)
 }
 
+/// What one rotation run does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// The managed token at this index is published with enough validity left: nothing to do.
+    Keep(usize),
+    /// Create, publish, then prune what the new token supersedes.
+    Rotate,
+}
+
+/// The plan for a run at `now` (see [`current`]).
+pub fn plan(tokens: &[Managed], now: Timestamp, min_remaining: SignedDuration) -> Plan {
+    match current(tokens, now, min_remaining) {
+        Some(m) => Plan::Keep(
+            tokens
+                .iter()
+                .position(|t| std::ptr::eq(t, m))
+                .expect("current returns an element of tokens"),
+        ),
+        None => Plan::Rotate,
+    }
+}
+
 /// Indices of the managed tokens superseded by the new token `new_name`: all others except the
 /// newest `keep_previous` published, unexpired ones (nodes that fetched them moments ago can
-/// still join).
+/// still join), and except any token created at or after `started` (the second this run
+/// began): a concurrent run's token is never pruned by this one.
 pub fn superseded(
     tokens: &[Managed],
     new_name: &str,
     keep_previous: usize,
     now: Timestamp,
+    started: Timestamp,
 ) -> Vec<usize> {
+    let start_second = started.as_second();
     let mut others: Vec<usize> = (0..tokens.len())
         .filter(|&i| tokens[i].record.name != new_name)
+        .filter(|&i| {
+            tokens[i]
+                .record
+                .created
+                .is_some_and(|c| c.as_second() < start_second)
+        })
         .collect();
     others.sort_by(|&a, &b| tokens[b].record.created.cmp(&tokens[a].record.created));
     let mut kept = 0;
@@ -131,10 +162,48 @@ mod tests {
             managed("dddddd.0123456789abcdef", 30, -6, true),
             managed("eeeeee.0123456789abcdef", 4, 20, false),
         ];
-        let mut s = superseded(&t, "bootstrap-token-cccccc", 1, now());
+        // The run started a minute ago (ccc is its own new token).
+        let started = now() - SignedDuration::from_mins(1);
+        let mut s = superseded(&t, "bootstrap-token-cccccc", 1, now(), started);
         s.sort();
         // bbbbbb stays as the overlap; the older, expired and unpublished ones go.
         assert_eq!(s, vec![0, 3, 4]);
-        assert_eq!(superseded(&t, "bootstrap-token-cccccc", 0, now()).len(), 4);
+        assert_eq!(
+            superseded(&t, "bootstrap-token-cccccc", 0, now(), started).len(),
+            4
+        );
+    }
+
+    #[test]
+    fn a_token_newer_than_the_run_is_never_pruned() {
+        // A concurrent run created ffffff after this run started (its publish may be in
+        // flight): this run's prune must leave it alone even with keep_previous = 0.
+        let t = vec![
+            managed("aaaaaa.0123456789abcdef", 16, 8, true),
+            managed("ffffff.0123456789abcdef", 0, 24, false),
+            managed("cccccc.0123456789abcdef", 0, 24, true),
+        ];
+        let started = now() - SignedDuration::from_hours(1);
+        assert_eq!(
+            superseded(&t, "bootstrap-token-cccccc", 0, now(), started),
+            vec![0]
+        );
+    }
+
+    #[test]
+    fn the_plan_follows_the_fixed_clock() {
+        let t = vec![
+            managed("aaaaaa.0123456789abcdef", 9, 15, true),
+            managed("bbbbbb.0123456789abcdef", 1, 23, true),
+        ];
+        let min = SignedDuration::from_hours(17);
+        assert_eq!(plan(&t, now(), min), Plan::Keep(1));
+        assert_eq!(
+            plan(&t, now() + SignedDuration::from_hours(7), min),
+            Plan::Rotate
+        );
+        assert_eq!(plan(&[], now(), min), Plan::Rotate);
+        let unpublished = vec![managed("aaaaaa.0123456789abcdef", 0, 24, false)];
+        assert_eq!(plan(&unpublished, now(), min), Plan::Rotate);
     }
 }

@@ -1,10 +1,17 @@
 //! Command-line surface shared by every command: kubectl's global flags (which kubectl does not
-//! parse for plugins, so we do), output selection, and `--dry-run`.
+//! parse for plugins, so we do), output selection, `--dry-run`, and the token-property flags
+//! ([`TokenFlags`]) that every command creating a token shares.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use clap::{Args, ValueEnum};
+use jiff::Timestamp;
+
+use crate::token::{self, Token, TokenSpec};
+use crate::{Error, duration};
 
 /// kubectl's connection flags, in one flattened struct so every command takes them.
 #[derive(Args, Debug, Clone, Default)]
@@ -114,4 +121,68 @@ pub struct DryRunArgs {
     /// Must be none, client or server; a bare --dry-run means client.
     #[arg(long = "dry-run", value_enum, default_value_t = DryRun::None, num_args = 0..=1, default_missing_value = "client", require_equals = true)]
     pub dry_run: DryRun,
+}
+
+/// Token properties shared by `create` and `kubeconfig --create`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TokenFlags {
+    /// How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires.
+    #[arg(long, default_value = "24h", value_parser = duration::parse_go)]
+    pub ttl: std::time::Duration,
+    /// What the token may be used for (comma-separated): signing, authentication.
+    #[arg(long, value_delimiter = ',', default_value = "signing,authentication")]
+    pub usages: Vec<String>,
+    /// Extra groups the token authenticates as (comma-separated); each must match
+    /// system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9].
+    #[arg(long, value_delimiter = ',', default_value = token::DEFAULT_GROUP)]
+    pub groups: Vec<String>,
+    /// A human-readable description of the token.
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+impl TokenFlags {
+    /// Builds and validates a spec for `token` (generated when `None`) at `now`.
+    pub fn spec(&self, token: Option<Token>, now: Timestamp) -> crate::Result<TokenSpec> {
+        let token = match token {
+            Some(t) => t,
+            None => Token::generate()
+                .map_err(|e| Error::runtime(format!("cannot read the OS random source: {e}")))?,
+        };
+        let expires = if self.ttl.is_zero() {
+            None
+        } else {
+            let ttl = jiff::SignedDuration::try_from(self.ttl)
+                .map_err(|_| Error::usage("--ttl is too large"))?;
+            let t = now
+                .checked_add(ttl)
+                .map_err(|_| Error::usage("--ttl is too large"))?;
+            // Whole seconds, as kubeadm writes RFC 3339 without fractions.
+            Some(
+                Timestamp::from_second(t.as_second())
+                    .map_err(|_| Error::usage("--ttl is too large"))?,
+            )
+        };
+        let spec = TokenSpec {
+            token,
+            description: self.description.clone(),
+            expires,
+            usages: self.usages.clone(),
+            groups: self
+                .groups
+                .iter()
+                .filter(|g| !g.is_empty())
+                .cloned()
+                .collect(),
+            labels: BTreeMap::new(),
+        };
+        spec.validate().map_err(Error::usage)?;
+        Ok(spec)
+    }
+}
+
+/// Parses `--token`/positional token.
+pub fn parse_token(s: Option<&str>) -> crate::Result<Option<Token>> {
+    s.map(|s| s.parse::<Token>().map_err(Error::usage))
+        .transpose()
 }

@@ -385,7 +385,7 @@ fn cluster_token_ids(global_words: &[String]) -> Vec<Candidate> {
     let found = rt.block_on(async {
         tokio::time::timeout(DYNAMIC_TIMEOUT, async {
             let c = crate::cluster::connect(&g).await?;
-            super::list::fetch(&c, None).await
+            crate::store::TokenStore::new(&c).list(None).await
         })
         .await
     });

@@ -1,37 +1,21 @@
 //! `create`: writes a bootstrap-token Secret exactly as `kubeadm token create` does and
 //! reports the token with its join command.
 
-use std::collections::BTreeMap;
-
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, DeleteParams, PostParams, Preconditions};
 use serde_json::json;
 
+use crate::cli::TokenFlags;
 use crate::cli::{DryRun, DryRunArgs, Format, GlobalArgs, OutputArgs};
-use crate::cluster::{self, Cluster, Target};
+use crate::cluster;
+use crate::join::JoinInfo;
 use crate::output::Report;
-use crate::publish::{self, JoinRecord, SinkArgs, SinkKind};
-use crate::token::{self, Token, TokenSpec};
-use crate::{Error, Result, duration, join, pki};
-
-/// Token properties shared by `create` and `kubeconfig --create`.
-#[derive(clap::Args, Debug, Clone)]
-pub struct TokenFlags {
-    /// How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires.
-    #[arg(long, default_value = "24h", value_parser = duration::parse_go)]
-    pub ttl: std::time::Duration,
-    /// What the token may be used for (comma-separated): signing, authentication.
-    #[arg(long, value_delimiter = ',', default_value = "signing,authentication")]
-    pub usages: Vec<String>,
-    /// Extra groups the token authenticates as (comma-separated); each must match
-    /// system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9].
-    #[arg(long, value_delimiter = ',', default_value = token::DEFAULT_GROUP)]
-    pub groups: Vec<String>,
-    /// A human-readable description of the token.
-    #[arg(long)]
-    pub description: Option<String>,
-}
+use crate::publish::{self, SinkArgs, SinkKind};
+use crate::reporter;
+use crate::rollout::{self, OnFailure};
+use crate::signals::Armed;
+use crate::store::TokenStore;
+use crate::token::{self, TokenSpec};
+use crate::{Error, Result, join};
 
 /// Create a bootstrap token in kube-system, as `kubeadm token create` does, and print the
 /// `kubeadm join` command that uses it.
@@ -90,144 +74,6 @@ pub struct CreateReport {
     pub published: Vec<(String, String, String)>,
 }
 
-/// Everything a joining node needs besides the token.
-#[derive(Debug, Clone)]
-pub struct JoinInfo {
-    /// `host:port`.
-    pub endpoint: String,
-    /// `sha256:<hex>` per CA certificate.
-    pub ca_cert_hashes: Vec<String>,
-    /// Control-plane certificate key.
-    pub certificate_key: Option<String>,
-}
-
-impl JoinInfo {
-    /// From the target's server and CA bundle; fails when there is no CA to pin.
-    pub fn from_target(t: &Target, certificate_key: Option<String>) -> Result<Self> {
-        if t.ca_certs.is_empty() {
-            return Err(Error::Config(format!(
-                "the kubeconfig has no CA certificate for {} (insecure-skip-tls-verify?), so \
-                 there is nothing to pin in the join command: use a kubeconfig with \
-                 certificate-authority-data",
-                t.server
-            )));
-        }
-        let ca_cert_hashes = pki::ca_cert_hashes(&t.ca_certs)
-            .map_err(|e| Error::Config(format!("cannot read the kubeconfig's CA: {e}")))?;
-        Ok(JoinInfo {
-            endpoint: join::endpoint(&t.server),
-            ca_cert_hashes,
-            certificate_key,
-        })
-    }
-
-    /// The worker join command for `token`.
-    pub fn command(&self, token: &Token) -> String {
-        join::command(&self.endpoint, &token.expose(), &self.ca_cert_hashes, None)
-    }
-
-    /// The control-plane join command, when a certificate key was given.
-    pub fn control_plane_command(&self, token: &Token) -> Option<String> {
-        self.certificate_key.as_deref().map(|k| {
-            join::command(
-                &self.endpoint,
-                &token.expose(),
-                &self.ca_cert_hashes,
-                Some(k),
-            )
-        })
-    }
-}
-
-impl TokenFlags {
-    /// Builds and validates a spec for `token` (generated when `None`) at `now`.
-    pub fn spec(&self, token: Option<Token>, now: Timestamp) -> Result<TokenSpec> {
-        let token = match token {
-            Some(t) => t,
-            None => Token::generate()
-                .map_err(|e| Error::runtime(format!("cannot read the OS random source: {e}")))?,
-        };
-        let expires = if self.ttl.is_zero() {
-            None
-        } else {
-            let ttl = jiff::SignedDuration::try_from(self.ttl)
-                .map_err(|_| Error::usage("--ttl is too large"))?;
-            let t = now
-                .checked_add(ttl)
-                .map_err(|_| Error::usage("--ttl is too large"))?;
-            // Whole seconds, as kubeadm writes RFC 3339 without fractions.
-            Some(
-                Timestamp::from_second(t.as_second())
-                    .map_err(|_| Error::usage("--ttl is too large"))?,
-            )
-        };
-        let spec = TokenSpec {
-            token,
-            description: self.description.clone(),
-            expires,
-            usages: self.usages.clone(),
-            groups: self
-                .groups
-                .iter()
-                .filter(|g| !g.is_empty())
-                .cloned()
-                .collect(),
-            labels: BTreeMap::new(),
-        };
-        spec.validate().map_err(Error::usage)?;
-        Ok(spec)
-    }
-}
-
-/// Parses `--token`/positional token.
-pub fn parse_token(s: Option<&str>) -> Result<Option<Token>> {
-    s.map(|s| s.parse::<Token>().map_err(Error::usage))
-        .transpose()
-}
-
-/// Writes the token's Secret; `AlreadyExists` when the id is taken.
-pub async fn write_token(c: &Cluster, spec: &TokenSpec, dry_run: DryRun) -> Result<()> {
-    if dry_run == DryRun::Client {
-        return Ok(());
-    }
-    let api: Api<Secret> = Api::namespaced(c.client.clone(), token::NAMESPACE);
-    let pp = PostParams {
-        dry_run: dry_run == DryRun::Server,
-        field_manager: Some("kubectl-jointoken".into()),
-    };
-    let id = spec.token.id.to_string();
-    match api.create(&pp, &spec.to_secret()).await {
-        Ok(s) => {
-            tracing::info!(id, uid = ?s.metadata.uid, "created bootstrap token");
-            Ok(())
-        }
-        Err(kube::Error::Api(e)) if e.code == 409 => Err(Error::AlreadyExists(id)),
-        Err(e) => Err(Error::kube(
-            format!("cannot create bootstrap token {id}"),
-            e,
-            &c.target,
-        )),
-    }
-}
-
-/// Deletes a token this run created (rollback after a later step failed).
-pub async fn delete_token(c: &Cluster, id: &token::TokenId) -> Result<()> {
-    let api: Api<Secret> = Api::namespaced(c.client.clone(), token::NAMESPACE);
-    let dp = DeleteParams {
-        preconditions: None::<Preconditions>,
-        ..Default::default()
-    };
-    match api.delete(&id.secret_name(), &dp).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-        Err(e) => Err(Error::kube(
-            format!("cannot delete bootstrap token {id}"),
-            e,
-            &c.target,
-        )),
-    }
-}
-
 /// Runs `create`.
 pub async fn run(g: &GlobalArgs, a: &Args) -> Result<CreateReport> {
     g.require_token_namespace()?;
@@ -239,7 +85,7 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<CreateReport> {
             ));
         }
     }
-    let token = parse_token(a.token.as_deref().or(a.token_arg.as_deref()))?;
+    let token = crate::cli::parse_token(a.token.as_deref().or(a.token_arg.as_deref()))?;
     let spec = a.flags.spec(token, Timestamp::now())?;
     let c = cluster::connect(g).await?;
     // Resolve the pins before writing, so a kubeconfig without a CA leaves no token behind.
@@ -252,14 +98,36 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<CreateReport> {
     // Sinks are checked (Vault login, mount lookup, folder, cluster access) before the token
     // exists, so most failures leave nothing to roll back.
     let sinks = publish::build_sinks(&a.publish, &a.sinks, g, &c.target.cluster_name).await?;
-    write_token(&c, &spec, a.dry_run.dry_run).await?;
+    let store = TokenStore::new(&c);
+    // Armed before the token exists: an interrupt from here on rolls it back.
+    let mut armed = (!sinks.is_empty()).then(Armed::new);
+    let uid = store.create(&spec, a.dry_run.dry_run).await?;
     if a.dry_run.dry_run != DryRun::None {
-        eprintln!("dry run: bootstrap token {} was not created", spec.token.id);
+        reporter::note(format!(
+            "dry run: bootstrap token {} was not created",
+            spec.token.id
+        ));
     }
-    let published = if sinks.is_empty() {
-        Vec::new()
-    } else {
-        publish_or_roll_back(&c, &spec, &join, &sinks, a.keep_on_failure).await?
+    let published = match armed.as_mut() {
+        None => Vec::new(),
+        Some(armed) => {
+            let on_failure = if a.keep_on_failure {
+                OnFailure::Keep
+            } else {
+                OnFailure::Delete
+            };
+            let report = rollout::publish_new(
+                &store,
+                &spec,
+                uid.as_deref(),
+                &join,
+                &sinks,
+                on_failure,
+                armed,
+            )
+            .await?;
+            report.successes()
+        }
     };
     Ok(CreateReport {
         spec,
@@ -268,68 +136,6 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<CreateReport> {
         dry_run: a.dry_run.dry_run,
         published,
     })
-}
-
-/// Publishes the token just created; unless every sink now holds it, deletes it again (or
-/// keeps it with `keep`) and fails with what failed and what is left.
-async fn publish_or_roll_back(
-    c: &Cluster,
-    spec: &TokenSpec,
-    join: &JoinInfo,
-    sinks: &[Box<dyn publish::Sink>],
-    keep: bool,
-) -> Result<Vec<(String, String, String)>> {
-    let rec = JoinRecord::new(spec.token.clone(), spec.expires, join, &c.target.ca_certs);
-    let report = publish::publish_all(sinks, &rec).await;
-    report.eprint();
-    if report.all_hold_ours() {
-        return Ok(report.successes());
-    }
-    let id = &spec.token.id;
-    // What failed: errors, or sinks that kept a newer token instead of ours.
-    let failed: Vec<String> = report
-        .results
-        .iter()
-        .filter_map(|r| match &r.result {
-            Err(e) => Some(format!("{}: {e}", r.sink)),
-            Ok(o) if !o.holds_ours() => Some(format!("{}: {}", r.sink, o.detail())),
-            Ok(_) => None,
-        })
-        .collect();
-    let holding: Vec<String> = report
-        .results
-        .iter()
-        .filter(|r| matches!(&r.result, Ok(o) if o.holds_ours()))
-        .map(|r| r.sink.clone())
-        .collect();
-    let state = if keep {
-        format!("bootstrap token {id} was kept (--keep-on-failure)")
-    } else {
-        match delete_token(c, id).await {
-            Ok(()) => format!("bootstrap token {id} was deleted again"),
-            Err(e) => format!(
-                "deleting bootstrap token {id} failed too ({e}): delete it with \
-                 `kubectl -n kube-system delete secret {}`",
-                id.secret_name()
-            ),
-        }
-    };
-    let mut msg = format!(
-        "cannot publish bootstrap token {id}: {}; {state}",
-        failed.join("; ")
-    );
-    if !holding.is_empty() {
-        msg.push_str(&format!(
-            "; already published to {} (now naming {}): publish a valid token there again",
-            holding.join(", "),
-            if keep {
-                "the kept token"
-            } else {
-                "a deleted token"
-            }
-        ));
-    }
-    Err(Error::runtime(msg))
 }
 
 impl Report for CreateReport {

@@ -9,10 +9,13 @@ use k8s_openapi::api::authentication::v1::{BoundObjectReference, TokenRequest, T
 use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::api::{Api, PostParams};
 
-use super::create::{self, TokenFlags};
+use crate::cli::TokenFlags;
 use crate::cli::{DryRun, DryRunArgs, GlobalArgs};
 use crate::cluster::{self, Cluster};
 use crate::kubeconfig::{self as kc, BOOTSTRAP_USER};
+use crate::reporter;
+use crate::signals::Armed;
+use crate::store::TokenStore;
 use crate::{Error, Result, duration, pki};
 
 /// Write a bootstrap kubeconfig (user tls-bootstrap-token-user, CA embedded) for kubelet
@@ -78,7 +81,7 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
     if a.service_account.is_none() {
         g.require_token_namespace()?;
     }
-    let token = create::parse_token(a.token.as_deref())?;
+    let token = crate::cli::parse_token(a.token.as_deref())?;
     if let Some(p) = &a.output_file {
         kc::check_writable(p, a.force)?;
     }
@@ -124,22 +127,27 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
             .clone()
             .unwrap_or_else(|| c.target.default_namespace.clone());
         let (tok, expires) = request_sa_token(&c, &ns, sa, a).await?;
-        eprintln!("service-account token for {ns}/{sa} expires at {expires}");
+        reporter::note(format!(
+            "service-account token for {ns}/{sa} expires at {expires}"
+        ));
         let user = format!("{ns}-{sa}");
         let doc =
             kc::token_kubeconfig(&c.target.cluster_name, &server, &ca, &user, &tok, Some(&ns));
         return emit(&doc, a);
     }
 
+    let store = TokenStore::new(&c);
+    // Armed before the token exists: an interrupt before the kubeconfig is written rolls the
+    // token back instead of leaving it behind.
+    let mut armed = spec.is_some().then(Armed::new);
     let (token, created) = match (token, spec) {
-        (Some(t), _) => (t, false),
+        (Some(t), _) => (t, None),
         (None, Some(spec)) => {
-            create::write_token(&c, &spec, a.dry_run.dry_run).await?;
-            let created = a.dry_run.dry_run == DryRun::None;
-            if created {
-                eprintln!("created bootstrap token {}", spec.token.id);
+            let uid = store.create(&spec, a.dry_run.dry_run).await?;
+            if uid.is_some() {
+                reporter::note(format!("created bootstrap token {}", spec.token.id));
             }
-            (spec.token, created)
+            (spec.token, uid)
         }
         (None, None) => unreachable!("checked above"),
     };
@@ -151,23 +159,38 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
         &token.expose(),
         None,
     );
-    match emit(&doc, a) {
-        Ok(s) => Ok(s),
-        Err(e) if created => {
-            // Leave no orphaned token behind a kubeconfig that was never written.
-            if let Err(del) = create::delete_token(&c, &token.id).await {
-                return Err(Error::runtime(format!(
-                    "{e}; and rolling back bootstrap token {} failed too: {del}",
-                    token.id
-                )));
+    let emitted = emit(&doc, a);
+    let interrupted = armed
+        .as_mut()
+        .and_then(|s| futures::FutureExt::now_or_never(s.recv()));
+    let Some(uid) = created else {
+        return emitted;
+    };
+    let failure = match (emitted, interrupted) {
+        (Ok(s), None) => return Ok(s),
+        (Ok(_), Some(sig)) => {
+            if let Some(p) = &a.output_file {
+                let _ = std::fs::remove_file(p);
             }
-            Err(Error::runtime(format!(
-                "{e} (bootstrap token {} was deleted again)",
-                token.id
-            )))
+            Err(sig)
         }
-        Err(e) => Err(e),
-    }
+        (Err(e), _) => Ok(e),
+    };
+    // Leave no orphaned token behind a kubeconfig that was never (or not fully) delivered.
+    let state = match store.delete(&token.id, &uid, DryRun::None).await {
+        Ok(_) => format!("bootstrap token {} was deleted again", token.id),
+        Err(del) => format!(
+            "rolling back bootstrap token {} failed too: {del}",
+            token.id
+        ),
+    };
+    Err(match failure {
+        Ok(e) => Error::runtime(format!("{e}; {state}")),
+        Err(signal) => Error::Interrupted {
+            signal,
+            detail: format!("the kubeconfig was not delivered; {state}"),
+        },
+    })
 }
 
 fn emit(doc: &kc::Doc, a: &Args) -> Result<String> {
@@ -204,7 +227,7 @@ async fn request_sa_token(c: &Cluster, ns: &str, sa: &str, a: &Args) -> Result<(
         .create_token_request(sa, &PostParams::default(), &req)
         .await
         .map_err(|e| {
-            Error::kube(
+            crate::cluster::kube_error(
                 format!("cannot request a token for service account {ns}/{sa}"),
                 e,
                 &c.target,

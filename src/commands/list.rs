@@ -1,19 +1,14 @@
 //! `list`: every bootstrap token in kube-system, in kubeadm's columns, secrets masked.
 
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::Secret;
-use kube::api::ListParams;
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, OutputArgs};
-use crate::cluster::{self, Cluster};
+use crate::cluster;
 use crate::output::Report;
+use crate::store::TokenStore;
 use crate::token::{self, Expiry, TokenRecord};
 use crate::{Result, duration};
-
-/// Page size of LIST requests: large pages keep round trips few with 10,000 tokens while
-/// staying far below the apiserver's response limits.
-pub const PAGE: u32 = 1000;
 
 /// List bootstrap tokens in kube-system with kubeadm's columns. Secrets are masked unless
 /// --show-secret; -o json|yaml prints kubeadm's output.kubeadm.k8s.io/v1alpha3 BootstrapToken
@@ -31,54 +26,6 @@ pub struct Args {
     pub output: OutputArgs,
 }
 
-/// Lists bootstrap-token Secrets (all pages), optionally filtered by labels, as records.
-pub async fn fetch(c: &Cluster, selector: Option<&str>) -> Result<Vec<TokenRecord>> {
-    let mut out = Vec::new();
-    // Each page becomes records right away: 10,000 Secrets are never in memory together.
-    cluster::list_pages(
-        c,
-        token::NAMESPACE,
-        list_params(Some(&format!("type={}", token::SECRET_TYPE)), selector),
-        cluster::proto::secret,
-        "cannot list bootstrap tokens",
-        |page: Vec<Secret>| out.extend(page.iter().map(TokenRecord::from_secret)),
-    )
-    .await?;
-    Ok(out)
-}
-
-/// LIST parameters: page size plus optional field and label selectors.
-pub fn list_params(fields: Option<&str>, labels: Option<&str>) -> ListParams {
-    let mut lp = ListParams::default().limit(PAGE);
-    if let Some(f) = fields {
-        lp = lp.fields(f);
-    }
-    if let Some(l) = labels {
-        lp = lp.labels(l);
-    }
-    lp
-}
-
-/// LISTs Secrets in kube-system page by page (without `managedFields`, see
-/// [`cluster::proto`]).
-pub async fn list_secrets(
-    c: &Cluster,
-    fields: Option<&str>,
-    labels: Option<&str>,
-) -> Result<Vec<Secret>> {
-    let mut out = Vec::new();
-    cluster::list_pages(
-        c,
-        token::NAMESPACE,
-        list_params(fields, labels),
-        cluster::proto::secret,
-        "cannot list bootstrap tokens",
-        |page| out.extend(page),
-    )
-    .await?;
-    Ok(out)
-}
-
 /// What `list` found.
 #[derive(Debug)]
 pub struct ListReport {
@@ -94,14 +41,8 @@ pub struct ListReport {
 pub async fn run(g: &GlobalArgs, a: &Args) -> Result<ListReport> {
     g.require_token_namespace()?;
     let c = cluster::connect(g).await?;
-    let tokens = fetch(&c, a.selector.as_deref()).await?;
-    for t in tokens.iter().filter(|t| !t.problems.is_empty()) {
-        tracing::warn!(
-            "Secret kube-system/{} is not a valid bootstrap token: {}",
-            t.name,
-            t.problems.join("; ")
-        );
-    }
+    let tokens = TokenStore::new(&c).list(a.selector.as_deref()).await?;
+    crate::reporter::malformed_tokens(&tokens);
     Ok(ListReport {
         tokens,
         now: Timestamp::now(),

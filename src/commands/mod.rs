@@ -90,7 +90,22 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
             }
         }
         Command::Kubeconfig(a) => kubeconfig::run(g, &a).await,
-        Command::Publish(a) => publish::run(g, &a).await,
+        Command::Publish(a) => {
+            let report = publish::run(g, &a).await?;
+            // The CI formats' text is exact (masks, heredocs): printed as is, not as a table.
+            let text = match &report.ci_text {
+                Some(t) => t.clone(),
+                None => output::render(&report, &publish::PublishOutcome::output_args(a.format))?,
+            };
+            match report.failure() {
+                // Print what was done before failing, so a partial publish is visible per sink.
+                Some(e) => {
+                    print!("{text}");
+                    Err(e)
+                }
+                None => Ok(text),
+            }
+        }
         Command::Completion(a) => completion::run(g, &a).await,
         Command::GenerateDocs(a) => completion::generate(&a).await,
         Command::Fetch(a) => fetch::run(g, &a).await,

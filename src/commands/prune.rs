@@ -3,19 +3,17 @@
 //! under the same id in the meantime is left alone.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
-use kube::api::{Api, DeleteParams, Preconditions};
 use serde_json::json;
 
 use crate::cli::{DryRun, DryRunArgs, GlobalArgs, OutputArgs};
-use crate::cluster::{self, Cluster};
+use crate::cluster;
 use crate::output::Report;
 use crate::prune::{self, Candidate, Policy, Verdict};
+use crate::store::{Deleted, TokenStore};
 use crate::token::{self, TokenRecord};
 use crate::{Error, Result, duration};
 
@@ -163,47 +161,6 @@ impl PruneReport {
     }
 }
 
-/// Who owns what: the UIDs named in ownerReferences of Secrets and ConfigMaps in kube-system,
-/// mapped to the dependents. kubeadm's kubeadm-certs Secret is the known case.
-fn dependents_by_owner(
-    secrets: &[Secret],
-    configmaps: &[ConfigMap],
-) -> HashMap<String, Vec<String>> {
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    let mut add =
-        |kind: &str, meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-            for r in meta.owner_references.iter().flatten() {
-                out.entry(r.uid.clone()).or_default().push(format!(
-                    "{kind} {}/{}",
-                    meta.namespace.as_deref().unwrap_or(token::NAMESPACE),
-                    meta.name.as_deref().unwrap_or("?")
-                ));
-            }
-        };
-    for s in secrets {
-        add("Secret", &s.metadata);
-    }
-    for c in configmaps {
-        add("ConfigMap", &c.metadata);
-    }
-    out
-}
-
-/// ConfigMaps in kube-system, metadata only: prune reads just their owner references.
-async fn list_configmaps(c: &Cluster) -> Result<Vec<ConfigMap>> {
-    let mut out = Vec::new();
-    cluster::list_pages(
-        c,
-        token::NAMESPACE,
-        super::list::list_params(None, None),
-        cluster::proto::config_map_metadata,
-        "cannot list configmaps in kube-system",
-        |page| out.extend(page),
-    )
-    .await?;
-    Ok(out)
-}
-
 /// Runs `prune`.
 pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PruneReport> {
     g.require_token_namespace()?;
@@ -218,27 +175,14 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PruneReport> {
         .transpose()
         .map_err(|_| Error::usage("--older-than is too large"))?;
     let c = cluster::connect(g).await?;
-    // One LIST of every Secret in kube-system serves both the tokens and the owner scan.
-    let all = super::list::list_secrets(&c, None, None).await?;
-    let configmaps = list_configmaps(&c).await?;
-    let owners = dependents_by_owner(&all, &configmaps);
-    drop(configmaps);
-    let tokens: Vec<Secret> = match &a.selector {
-        Some(sel) => {
-            drop(all);
-            super::list::list_secrets(&c, Some(&format!("type={}", token::SECRET_TYPE)), Some(sel))
-                .await?
-        }
-        // Moved, not cloned: with 10,000 tokens a copy would double the peak memory.
-        None => all
-            .into_iter()
-            .filter(|s| s.type_.as_deref() == Some(token::SECRET_TYPE))
-            .collect(),
-    };
+    let store = TokenStore::new(&c);
+    // Metadata-only lists for the owner scan; token data only for bootstrap-token Secrets.
+    let owners = store.owners().await?;
+    let tokens = store.list(a.selector.as_deref()).await?;
+    crate::reporter::malformed_tokens(&tokens);
     let cands: Vec<Candidate> = tokens
-        .iter()
-        .map(|s| {
-            let record = TokenRecord::from_secret(s);
+        .into_iter()
+        .map(|record| {
             let dependents = record
                 .uid
                 .as_ref()
@@ -282,19 +226,18 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PruneReport> {
         .filter(|d| d.verdict == Verdict::Delete)
         .collect();
     // A progress bar only where someone watches a long run; indicatif draws on stderr.
-    let bar = if deletes.len() >= 100 && std::io::stderr().is_terminal() && mode != DryRun::Client {
-        indicatif::ProgressBar::new(deletes.len() as u64)
-    } else {
+    let bar = if mode == DryRun::Client {
         indicatif::ProgressBar::hidden()
+    } else {
+        crate::reporter::progress(deletes.len())
     };
-    let api: Api<Secret> = Api::namespaced(c.client.clone(), token::NAMESPACE);
     let results: HashMap<usize, (Action, String)> = futures::stream::iter(deletes)
         .map(|d| {
-            let api = api.clone();
+            let store = store.clone();
             let rec = &cands[d.index].record;
             let bar = bar.clone();
             async move {
-                let outcome = delete_one(&api, rec, mode, &d.reason).await;
+                let outcome = delete_one(&store, rec, mode, &d.reason).await;
                 bar.inc(1);
                 (d.index, outcome)
             }
@@ -326,7 +269,7 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PruneReport> {
 }
 
 async fn delete_one(
-    api: &Api<Secret>,
+    store: &TokenStore,
     rec: &TokenRecord,
     mode: DryRun,
     reason: &str,
@@ -334,22 +277,17 @@ async fn delete_one(
     if mode == DryRun::Client {
         return (Action::WouldDelete, reason.to_string());
     }
-    let dp = DeleteParams {
-        dry_run: mode == DryRun::Server,
-        preconditions: Some(Preconditions {
-            uid: rec.uid.clone(),
-            resource_version: None,
-        }),
-        ..Default::default()
+    let Some(uid) = rec.uid.as_deref() else {
+        return (
+            Action::Failed,
+            "the Secret has no UID to guard the delete".into(),
+        );
     };
-    match api.delete(&rec.name, &dp).await {
-        Ok(_) if mode == DryRun::Server => (Action::WouldDelete, reason.to_string()),
-        Ok(_) => {
-            tracing::info!(name = %rec.name, "deleted");
-            (Action::Deleted, reason.to_string())
-        }
-        Err(kube::Error::Api(e)) if e.code == 404 => (Action::Skipped, "already gone".into()),
-        Err(kube::Error::Api(e)) if e.code == 409 => (
+    match store.delete_named(&rec.name, uid, mode).await {
+        Ok(Deleted::Yes) if mode == DryRun::Server => (Action::WouldDelete, reason.to_string()),
+        Ok(Deleted::Yes) => (Action::Deleted, reason.to_string()),
+        Ok(Deleted::Gone) => (Action::Skipped, "already gone".into()),
+        Ok(Deleted::Replaced) => (
             Action::Skipped,
             "re-created since it was listed (UID changed); left alone".into(),
         ),

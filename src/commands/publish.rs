@@ -7,8 +7,11 @@ use serde_json::json;
 
 use crate::cli::GlobalArgs;
 use crate::cluster;
-use crate::commands::{create::JoinInfo, list};
+use crate::join::JoinInfo;
+use crate::output::Report;
 use crate::publish::{self, JoinRecord, PublishReport, SinkArgs, SinkKind, ci};
+use crate::rollout;
+use crate::store::TokenStore;
 use crate::token::{TokenId, TokenRecord};
 use crate::{Error, Result, join};
 
@@ -106,10 +109,78 @@ pub fn select<'a>(
         })
 }
 
-/// Renders the per-sink report.
-pub fn render_report(report: &PublishReport, token_id: &str, json_out: bool) -> Result<String> {
-    if json_out {
-        let results: Vec<_> = report
+/// What `publish` did: the token it published and each sink's result.
+#[derive(Debug)]
+pub struct PublishOutcome {
+    /// The token's id.
+    pub token_id: String,
+    /// Per-sink results.
+    pub report: PublishReport,
+    /// The CI format's exact text (`--format github-actions|gitlab-dotenv`), printed instead
+    /// of the table.
+    pub ci_text: Option<String>,
+}
+
+impl PublishOutcome {
+    /// The output selection `--format` stands for.
+    pub fn output_args(f: PublishFormat) -> crate::cli::OutputArgs {
+        crate::cli::OutputArgs {
+            output: if f == PublishFormat::Json {
+                crate::cli::Format::Json
+            } else {
+                crate::cli::Format::Table
+            },
+            ..Default::default()
+        }
+    }
+
+    /// The error when the token is not published everywhere (the one publish verdict: a
+    /// sink that kept a newer token counts as not published).
+    pub fn failure(&self) -> Option<Error> {
+        match rollout::verdict(&self.report) {
+            rollout::Verdict::Published => None,
+            rollout::Verdict::NotPublished { failed, holding } => {
+                let mut msg = format!(
+                    "bootstrap token {} was not published: {}",
+                    self.token_id,
+                    failed.join("; ")
+                );
+                if !holding.is_empty() {
+                    msg.push_str(&format!(" (published to {})", holding.join(", ")));
+                }
+                Some(Error::runtime(msg))
+            }
+        }
+    }
+}
+
+impl Report for PublishOutcome {
+    fn headers(&self, _wide: bool) -> Vec<&'static str> {
+        vec!["SINK", "RESULT", "DETAIL"]
+    }
+
+    fn rows(&self, _wide: bool) -> Vec<Vec<String>> {
+        self.report
+            .results
+            .iter()
+            .map(|r| match &r.result {
+                Ok(o) => vec![r.sink.clone(), o.word().to_string(), o.detail().to_string()],
+                Err(e) => vec![r.sink.clone(), "failed".into(), e.to_string()],
+            })
+            .collect()
+    }
+
+    fn names(&self) -> Vec<String> {
+        vec![format!(
+            "secret/{}{}",
+            crate::token::SECRET_PREFIX,
+            self.token_id
+        )]
+    }
+
+    fn document(&self) -> serde_json::Value {
+        let results: Vec<_> = self
+            .report
             .results
             .iter()
             .map(|r| match &r.result {
@@ -117,25 +188,12 @@ pub fn render_report(report: &PublishReport, token_id: &str, json_out: bool) -> 
                 Err(e) => json!({"sink": r.sink, "result": "failed", "error": e.to_string()}),
             })
             .collect();
-        return crate::output::to_json(&json!({"tokenId": token_id, "results": results}));
+        json!({"tokenId": self.token_id, "results": results})
     }
-    let rows = report
-        .results
-        .iter()
-        .map(|r| match &r.result {
-            Ok(o) => vec![r.sink.clone(), o.word().to_string(), o.detail().to_string()],
-            Err(e) => vec![r.sink.clone(), "failed".into(), e.to_string()],
-        })
-        .collect();
-    Ok(crate::output::columns(
-        &["SINK", "RESULT", "DETAIL"],
-        rows,
-        false,
-    ))
 }
 
 /// Runs `publish`; returns what goes to stdout.
-pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
+pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PublishOutcome> {
     g.require_token_namespace()?;
     let ci_format = matches!(
         a.format,
@@ -157,7 +215,7 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
     let join = JoinInfo::from_target(&c.target, a.certificate_key.clone())?;
     // Sinks are checked (Vault login, mount lookup) before the token is read.
     let sinks = publish::build_sinks(&a.to, &a.sinks, g, &c.target.cluster_name).await?;
-    let tokens = list::fetch(&c, a.selector.as_deref()).await?;
+    let tokens = TokenStore::new(&c).list(a.selector.as_deref()).await?;
     let chosen = select(
         &tokens,
         id.as_ref(),
@@ -175,28 +233,26 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
     tracing::info!(id = %token.id, "publishing bootstrap token");
     let rec = JoinRecord::new(token, expiration, &join, &c.target.ca_certs);
     let report = publish::publish_all(&sinks, &rec).await;
-    let text = match a.format {
-        PublishFormat::Table => render_report(&report, rec.token.id.as_str(), false)?,
-        PublishFormat::Json => render_report(&report, rec.token.id.as_str(), true)?,
+    let ci_text = match a.format {
+        PublishFormat::Table | PublishFormat::Json => None,
         PublishFormat::GithubActions => {
-            let out = std::env::var_os("GITHUB_OUTPUT").filter(|v| !v.is_empty());
-            let text = ci::github_actions(&rec, out.as_deref().map(std::path::Path::new))?;
             report.eprint();
-            text
+            let out = std::env::var_os("GITHUB_OUTPUT").filter(|v| !v.is_empty());
+            Some(ci::github_actions(
+                &rec,
+                out.as_deref().map(std::path::Path::new),
+            )?)
         }
         PublishFormat::GitlabDotenv => {
             report.eprint();
-            ci::gitlab_dotenv(&rec)
+            Some(ci::gitlab_dotenv(&rec))
         }
     };
-    match report.failure() {
-        // Print what was done before failing, so a partial publish is visible per sink.
-        Some(e) => {
-            print!("{text}");
-            Err(e)
-        }
-        None => Ok(text),
-    }
+    Ok(PublishOutcome {
+        token_id: rec.token.id.to_string(),
+        report,
+        ci_text,
+    })
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use futures::future::BoxFuture;
 use jiff::Timestamp;
 
 use crate::cli::GlobalArgs;
-use crate::commands::create::JoinInfo;
+use crate::join::JoinInfo;
 use crate::token::{self, Token};
 use crate::{Error, Result};
 
@@ -273,6 +273,16 @@ pub trait Sink: Send + Sync {
     fn name(&self) -> String;
     /// Publishes `rec`.
     fn publish<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<Outcome>>;
+    /// Undoes a publish of `rec` whose token is about to be deleted: restores what the sink
+    /// held before where it can, and returns a sentence saying what it did.
+    fn rollback<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<String>> {
+        Box::pin(async move {
+            Ok(format!(
+                "not restored: it names deleted token {}; publish a valid token there",
+                rec.token.id
+            ))
+        })
+    }
 }
 
 /// One sink's result.

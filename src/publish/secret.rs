@@ -83,7 +83,7 @@ impl SecretSink {
 
     async fn existing(&self) -> Result<Option<Existing>> {
         let s = self.api().get_opt(&self.name).await.map_err(|e| {
-            Error::kube(
+            crate::cluster::kube_error(
                 format!("cannot read Secret {}/{}", self.namespace, self.name),
                 e,
                 &self.cluster.target,
@@ -144,7 +144,7 @@ impl Sink for SecretSink {
                 .patch(&self.name, &pp, &Patch::Apply(self.object(rec)))
                 .await
                 .map_err(|e| {
-                    Error::kube(
+                    crate::cluster::kube_error(
                         format!("cannot write Secret {place}"),
                         e,
                         &self.cluster.target,

@@ -1,0 +1,77 @@
+//! `schedule run`'s config file: a YAML map of long flag names, turned into `--flag=value`
+//! arguments placed right after `run`, so flags typed on the command line (later) win.
+
+use std::path::{Path, PathBuf};
+
+use super::{DEFAULT_CONFIG, RunArgs};
+use crate::{Error, Result};
+
+/// Where `schedule run`'s config comes from: `--config`, else the default file if present.
+pub fn config_path(a: &RunArgs) -> Option<PathBuf> {
+    a.config
+        .clone()
+        .or_else(|| Some(PathBuf::from(DEFAULT_CONFIG)).filter(|p| p.exists()))
+}
+
+/// Converts a config file (YAML map of long flag names) into `--flag=value` arguments.
+pub fn config_to_args(text: &str, path: &Path) -> Result<Vec<String>> {
+    let bad = |e: String| Error::usage(format!("config file {}: {e}", path.display()));
+    let map: serde_json::Map<String, serde_json::Value> = if text.trim().is_empty() {
+        Default::default()
+    } else {
+        serde_saphyr::from_str(text).map_err(|e| bad(e.to_string().replace('\n', " ")))?
+    };
+    let mut out = Vec::new();
+    for (k, v) in map {
+        if k == "config" || k.starts_with('-') {
+            return Err(bad(format!("key {k:?} is not allowed")));
+        }
+        let scalar = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => Ok(s.clone()),
+            serde_json::Value::Number(n) => Ok(n.to_string()),
+            serde_json::Value::Bool(b) => Ok(b.to_string()),
+            _ => Err(bad(format!(
+                "key {k:?}: expected a string, number, boolean or list"
+            ))),
+        };
+        match &v {
+            serde_json::Value::Bool(true) => out.push(format!("--{k}")),
+            serde_json::Value::Bool(false) | serde_json::Value::Null => {}
+            serde_json::Value::Array(items) => {
+                for i in items {
+                    out.push(format!("--{k}={}", scalar(i)?));
+                }
+            }
+            other => out.push(format!("--{k}={}", scalar(other)?)),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_keys_become_flags() {
+        let args = config_to_args(
+            "every: 8h\npublish: [vault, file]\nno-verify: true\nkeep-previous: 2\nreplace-newer: false\n",
+            Path::new("c.yaml"),
+        )
+        .unwrap();
+        assert_eq!(
+            args,
+            vec![
+                // Keys come out sorted (a YAML map has no meaningful order for flags).
+                "--every=8h",
+                "--keep-previous=2",
+                "--no-verify",
+                "--publish=vault",
+                "--publish=file",
+            ]
+        );
+        assert!(config_to_args("config: x\n", Path::new("c")).is_err());
+        assert!(config_to_args("a: {b: c}\n", Path::new("c")).is_err());
+        assert!(config_to_args("", Path::new("c")).unwrap().is_empty());
+    }
+}

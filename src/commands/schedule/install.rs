@@ -1,0 +1,252 @@
+//! The installers of `schedule`: systemd service + timer + config file (`render`, `install`,
+//! `status`, `uninstall`) and the in-cluster CronJob (`--cronjob`).
+
+use std::path::{Path, PathBuf};
+
+use kube::api::{Api, Patch, PatchParams};
+
+use crate::cli::GlobalArgs;
+use crate::{Error, Result, cluster, duration, systemd, token};
+
+use super::{DEFAULT_CONFIG, InstallArgs, RootArgs};
+
+/// The files `install` writes, relative to the root, with their contents.
+pub fn render(i: &InstallArgs) -> Result<Vec<(String, String)>> {
+    let config = DEFAULT_CONFIG.to_string();
+    let params = systemd::UnitParams {
+        exec: i.exec.clone(),
+        config: config.clone(),
+        every: i.every,
+        randomized_delay: i.randomized_delay,
+        timeout: i.timeout,
+        kubeconfig_credential: i.kubeconfig_credential.clone(),
+        vault_token_credential: i.vault_token_credential.clone(),
+    };
+    let timer = systemd::timer(&params).map_err(Error::usage)?;
+    // Validate the stored run flags now, not at 3am on the first tick.
+    let mut probe = vec![
+        "kubectl-jointoken".to_string(),
+        "schedule".into(),
+        "run".into(),
+    ];
+    probe.extend(i.run_flags.iter().cloned());
+    <crate::commands::Cli as clap::Parser>::try_parse_from(&probe)
+        .map_err(|e| Error::usage(format!("invalid run flags after --: {}", e.kind())))?;
+    let mut cfg = format!(
+        "# kubectl-jointoken schedule run: one key per long flag (see `kubectl jointoken schedule run --help`).\nevery: {}\n",
+        duration::format_go(i.every)
+    );
+    let mut it = i.run_flags.iter().peekable();
+    while let Some(f) = it.next() {
+        let Some(name) = f.strip_prefix("--") else {
+            return Err(Error::usage(format!(
+                "invalid run flag {f:?}: expected --name or --name=value"
+            )));
+        };
+        let (k, v) = match name.split_once('=') {
+            Some((k, v)) => (k.to_string(), Some(v.to_string())),
+            None => match it.peek() {
+                Some(n) if !n.starts_with("--") => (name.to_string(), it.next().cloned()),
+                _ => (name.to_string(), None),
+            },
+        };
+        if k == "every" {
+            continue;
+        }
+        match v {
+            Some(v) => cfg.push_str(&format!("{k}: {}\n", serde_json::Value::String(v))),
+            None => cfg.push_str(&format!("{k}: true\n")),
+        }
+    }
+    Ok(vec![
+        (
+            format!("/etc/systemd/system/{}", systemd::SERVICE),
+            systemd::service(&params),
+        ),
+        (format!("/etc/systemd/system/{}", systemd::TIMER), timer),
+        (config, cfg),
+    ])
+}
+
+fn cronjob_objects(i: &InstallArgs) -> Result<crate::cronjob::Objects> {
+    let image = i.image.as_deref().ok_or_else(|| {
+        Error::usage("--cronjob needs --image: an image with kubectl-jointoken on its PATH")
+    })?;
+    // Same validation of the stored run flags as for the units.
+    render(i)?;
+    let schedule = crate::cronjob::cron_expr(i.every).map_err(Error::usage)?;
+    let mut flags = vec![format!("--every={}", duration::format_go(i.every))];
+    flags.extend(i.run_flags.iter().cloned());
+    let lease = run_flag_value(&i.run_flags, "lease-name").unwrap_or_else(|| {
+        format!(
+            "kubectl-jointoken-rotate-{}",
+            run_flag_value(&i.run_flags, "instance").unwrap_or_else(|| "default".into())
+        )
+    });
+    Ok(crate::cronjob::objects(&schedule, image, &lease, &flags))
+}
+
+/// The value of `--name` in stored run flags (`--name=v` or `--name v`).
+fn run_flag_value(flags: &[String], name: &str) -> Option<String> {
+    let long = format!("--{name}");
+    let mut it = flags.iter();
+    while let Some(f) = it.next() {
+        if let Some(v) = f.strip_prefix(&format!("{long}=")) {
+            return Some(v.to_string());
+        }
+        if *f == long {
+            return it.next().cloned();
+        }
+    }
+    None
+}
+
+pub(super) fn cronjob_yaml(i: &InstallArgs) -> Result<String> {
+    crate::cronjob::to_yaml(&cronjob_objects(i)?)
+        .map_err(|e| Error::runtime(format!("cannot render YAML: {e}")))
+}
+
+pub(super) async fn apply_cronjob(g: &GlobalArgs, i: &InstallArgs) -> Result<()> {
+    let o = cronjob_objects(i)?;
+    let c = cluster::connect(g).await?;
+    apply(&c, &o.service_account).await?;
+    apply(&c, &o.role).await?;
+    apply(&c, &o.role_binding).await?;
+    apply(&c, &o.cron_job).await
+}
+
+/// Server-side apply of one kube-system object (named `cronjob::NAME`), forcing our fields.
+async fn apply<K>(c: &cluster::Cluster, obj: &K) -> Result<()>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + k8s_openapi::Resource
+        + Clone
+        + std::fmt::Debug
+        + serde::Serialize
+        + serde::de::DeserializeOwned,
+{
+    let name = crate::cronjob::NAME;
+    Api::<K>::namespaced(c.client.clone(), token::NAMESPACE)
+        .patch(
+            name,
+            &PatchParams::apply("kubectl-jointoken").force(),
+            &Patch::Apply(&with_kind(obj)),
+        )
+        .await
+        .map(drop)
+        .map_err(|e| {
+            crate::cluster::kube_error(
+                format!(
+                    "cannot apply {} kube-system/{name}",
+                    <K as k8s_openapi::Resource>::KIND
+                ),
+                e,
+                &c.target,
+            )
+        })
+}
+
+/// Server-side apply needs apiVersion and kind in the body.
+fn with_kind<T: serde::Serialize + k8s_openapi::Resource>(v: &T) -> serde_json::Value {
+    let mut j = serde_json::to_value(v).unwrap_or_default();
+    j["apiVersion"] = T::API_VERSION.into();
+    j["kind"] = T::KIND.into();
+    j
+}
+
+fn under(root: &Path, abs: &str) -> PathBuf {
+    root.join(abs.trim_start_matches('/'))
+}
+
+fn systemctl(args: &[&str]) -> Result<String> {
+    let out = std::process::Command::new("systemctl")
+        .args(args)
+        .output()
+        .map_err(|e| Error::runtime(format!("cannot run systemctl {}: {e}", args.join(" "))))?;
+    if !out.status.success() {
+        return Err(Error::runtime(format!(
+            "systemctl {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub(super) fn install(i: &InstallArgs) -> Result<String> {
+    let files = render(i)?;
+    for (p, _) in &files {
+        let path = under(&i.root, p);
+        if path.exists() && !i.force {
+            return Err(Error::usage(format!(
+                "{} exists: pass --force to replace it",
+                path.display()
+            )));
+        }
+    }
+    for (p, body) in &files {
+        let path = under(&i.root, p);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                action: "cannot create",
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        // World-readable on purpose: units and config hold no secrets (those come in through
+        // LoadCredential=), and the service's dynamic user must read the config.
+        crate::kubeconfig::write_file_atomic(&path, body.as_bytes(), true, 0o644)?;
+        eprintln!("wrote {}", path.display());
+    }
+    if i.root == Path::new("/") && !i.no_enable {
+        systemctl(&["daemon-reload"])?;
+        systemctl(&["enable", "--now", systemd::TIMER])?;
+        eprintln!("enabled and started {}", systemd::TIMER);
+    }
+    Ok(String::new())
+}
+
+pub(super) fn status(r: &RootArgs) -> Result<String> {
+    let _ = r;
+    let timer = systemctl(&[
+        "show",
+        systemd::TIMER,
+        "-p",
+        "ActiveState,LastTriggerUSec,NextElapseUSecRealtime",
+    ])?;
+    let service = systemctl(&[
+        "show",
+        systemd::SERVICE,
+        "-p",
+        "Result,ExecMainStatus,ExecMainExitTimestamp",
+    ])?;
+    Ok(format!("{timer}{service}"))
+}
+
+pub(super) fn uninstall(r: &RootArgs) -> Result<String> {
+    if r.root == Path::new("/") {
+        let _ = systemctl(&["disable", "--now", systemd::TIMER]);
+    }
+    for p in [
+        format!("/etc/systemd/system/{}", systemd::SERVICE),
+        format!("/etc/systemd/system/{}", systemd::TIMER),
+        DEFAULT_CONFIG.to_string(),
+    ] {
+        let path = under(&r.root, &p);
+        match std::fs::remove_file(&path) {
+            Ok(()) => eprintln!("removed {}", path.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(Error::Io {
+                    action: "cannot remove",
+                    path: path.display().to_string(),
+                    source,
+                });
+            }
+        }
+    }
+    if r.root == Path::new("/") {
+        systemctl(&["daemon-reload"])?;
+    }
+    Ok(String::new())
+}

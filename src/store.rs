@@ -1,0 +1,310 @@
+//! The token store: every apiserver read and write of bootstrap-token Secrets goes through
+//! here, so the rules that keep them safe live in one place:
+//!
+//! - create returns the new object's UID, and every delete (prune, rotation, rollbacks) carries
+//!   a UID precondition, so a token re-created under the same name is never deleted by mistake;
+//! - lists are read page by page in protobuf (JSON as fallback), reduced to records as they
+//!   arrive, and restarted when a continue token expires (410 Gone), as client-go's pager does;
+//! - the owner scan (which tokens own other objects) reads metadata-only lists, so no Secret
+//!   data but the tokens' own crosses the wire.
+//!
+//! Commands call this module; it never calls a command.
+
+use std::collections::{BTreeMap, HashMap};
+
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, Preconditions};
+use kube::core::PartialObjectMeta;
+
+use crate::cli::DryRun;
+use crate::cluster::{self, Cluster, Page, kube_error};
+use crate::token::{self, TokenId, TokenRecord, TokenSpec};
+use crate::{Error, Result};
+
+/// Field manager for every write, as kubectl's `--field-manager`.
+pub const FIELD_MANAGER: &str = "kubectl-jointoken";
+
+/// Page size of LIST requests: large pages keep round trips few with 10,000 tokens while
+/// staying far below the apiserver's response limits.
+pub const PAGE: u32 = 1000;
+
+/// How a UID-guarded delete ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deleted {
+    /// Deleted (or, with `--dry-run=server`, would be).
+    Yes,
+    /// Already gone.
+    Gone,
+    /// The name now belongs to another object (UID differs): left alone.
+    Replaced,
+}
+
+/// A token with its Secret's annotations (what rotation reads besides the record).
+#[derive(Clone, Debug)]
+pub struct Stored {
+    /// The decoded token.
+    pub record: TokenRecord,
+    /// The Secret's annotations.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// The bootstrap-token Secrets of one cluster.
+#[derive(Clone)]
+pub struct TokenStore {
+    c: Cluster,
+    api: Api<Secret>,
+}
+
+impl TokenStore {
+    /// The store of the cluster `c` talks to.
+    pub fn new(c: &Cluster) -> Self {
+        TokenStore {
+            api: Api::namespaced(c.client.clone(), token::NAMESPACE),
+            c: c.clone(),
+        }
+    }
+
+    /// The cluster behind the store.
+    pub fn cluster(&self) -> &Cluster {
+        &self.c
+    }
+
+    /// Writes the token's Secret and returns its UID (`None` for a client dry run; a server
+    /// dry run's UID is not a real object's). `AlreadyExists` when the id is taken.
+    pub async fn create(&self, spec: &TokenSpec, dry_run: DryRun) -> Result<Option<String>> {
+        if dry_run == DryRun::Client {
+            return Ok(None);
+        }
+        let pp = PostParams {
+            dry_run: dry_run == DryRun::Server,
+            field_manager: Some(FIELD_MANAGER.into()),
+        };
+        let id = spec.token.id.to_string();
+        match self.api.create(&pp, &spec.to_secret()).await {
+            Ok(s) if dry_run == DryRun::Server => {
+                let _ = s;
+                Ok(None)
+            }
+            Ok(s) => {
+                tracing::info!(id, uid = ?s.metadata.uid, "created bootstrap token");
+                s.metadata.uid.map(Some).ok_or_else(|| {
+                    Error::runtime(format!(
+                        "the apiserver created bootstrap token {id} without a UID"
+                    ))
+                })
+            }
+            Err(kube::Error::Api(e)) if e.code == 409 => Err(Error::AlreadyExists(id)),
+            Err(e) => Err(kube_error(
+                format!("cannot create bootstrap token {id}"),
+                e,
+                &self.c.target,
+            )),
+        }
+    }
+
+    /// The token with this id, if its Secret exists (malformed ones too: see `problems`).
+    pub async fn get(&self, id: &TokenId) -> Result<Option<Stored>> {
+        match self.api.get_opt(&id.secret_name()).await {
+            Ok(Some(s)) if s.type_.as_deref() == Some(token::SECRET_TYPE) => Ok(Some(stored(&s))),
+            Ok(_) => Ok(None),
+            Err(e) => Err(kube_error(
+                format!("cannot read bootstrap token {id}"),
+                e,
+                &self.c.target,
+            )),
+        }
+    }
+
+    /// Every bootstrap-token Secret (optionally filtered by a label selector), as records.
+    /// Each page becomes records as it arrives: 10,000 Secrets are never in memory together.
+    pub async fn list(&self, labels: Option<&str>) -> Result<Vec<TokenRecord>> {
+        Ok(self
+            .list_stored(labels)
+            .await?
+            .into_iter()
+            .map(|s| s.record)
+            .collect())
+    }
+
+    /// As [`list`](Self::list), keeping each Secret's annotations.
+    pub async fn list_stored(&self, labels: Option<&str>) -> Result<Vec<Stored>> {
+        let mut out = Vec::new();
+        cluster::list_pages(
+            &self.c,
+            token::NAMESPACE,
+            list_params(Some(&format!("type={}", token::SECRET_TYPE)), labels),
+            cluster::proto::secret,
+            "cannot list bootstrap tokens",
+            |p: Page<Secret>| match p {
+                Page::Items(page) => out.extend(page.iter().map(stored)),
+                Page::Restart => out.clear(),
+            },
+        )
+        .await?;
+        Ok(out)
+    }
+
+    /// Deletes the token's Secret only if it is still the object with `uid`.
+    pub async fn delete(&self, id: &TokenId, uid: &str, dry_run: DryRun) -> Result<Deleted> {
+        self.delete_named(&id.secret_name(), uid, dry_run)
+            .await
+            .map_err(|e| {
+                kube_error(
+                    format!("cannot delete bootstrap token {id}"),
+                    e,
+                    &self.c.target,
+                )
+            })
+    }
+
+    /// Deletes the Secret `name` (a token listed earlier, possibly malformed) only if it is
+    /// still the object with `uid`; the kube error is returned for the caller to phrase.
+    pub async fn delete_named(
+        &self,
+        name: &str,
+        uid: &str,
+        dry_run: DryRun,
+    ) -> std::result::Result<Deleted, kube::Error> {
+        if dry_run == DryRun::Client {
+            return Ok(Deleted::Yes);
+        }
+        let dp = DeleteParams {
+            dry_run: dry_run == DryRun::Server,
+            preconditions: Some(Preconditions {
+                uid: Some(uid.to_string()),
+                resource_version: None,
+            }),
+            ..Default::default()
+        };
+        match self.api.delete(name, &dp).await {
+            Ok(_) => {
+                tracing::info!(name, "deleted");
+                Ok(Deleted::Yes)
+            }
+            Err(kube::Error::Api(e)) if e.code == 404 => Ok(Deleted::Gone),
+            Err(kube::Error::Api(e)) if e.code == 409 => Ok(Deleted::Replaced),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sets annotations on the token (merge patch guarded by the UID, so a re-created token
+    /// of the same name is never marked).
+    pub async fn annotate(
+        &self,
+        id: &TokenId,
+        uid: &str,
+        annotations: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        self.patch_meta(id, uid, "annotations", annotations, "annotate")
+            .await
+    }
+
+    /// Sets labels on the token (merge patch guarded by the UID).
+    pub async fn label(
+        &self,
+        id: &TokenId,
+        uid: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        self.patch_meta(id, uid, "labels", labels, "label").await
+    }
+
+    async fn patch_meta(
+        &self,
+        id: &TokenId,
+        uid: &str,
+        field: &str,
+        values: &BTreeMap<String, String>,
+        verb: &str,
+    ) -> Result<()> {
+        // A merge patch carrying metadata.uid fails with 409 unless the UID matches.
+        let patch = serde_json::json!({"metadata": {"uid": uid, field: values}});
+        let pp = PatchParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
+        self.api
+            .patch(&id.secret_name(), &pp, &Patch::Merge(&patch))
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                kube_error(
+                    format!("cannot {verb} bootstrap token {id}"),
+                    e,
+                    &self.c.target,
+                )
+            })
+    }
+
+    /// Who owns what: for every UID named in an ownerReference of a Secret or ConfigMap in
+    /// kube-system, the dependents (`Secret kube-system/kubeadm-certs` is the known case).
+    /// Reads metadata-only lists.
+    pub async fn owners(&self) -> Result<HashMap<String, Vec<String>>> {
+        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        let mut metas: Vec<(
+            &'static str,
+            k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+        )> = Vec::new();
+        cluster::list_pages(
+            &self.c,
+            token::NAMESPACE,
+            list_params(None, None),
+            cluster::proto::partial_metadata::<Secret>,
+            "cannot list secrets in kube-system",
+            |p: Page<PartialObjectMeta<Secret>>| match p {
+                Page::Items(page) => metas.extend(
+                    page.into_iter()
+                        .filter(|m| m.metadata.owner_references.is_some())
+                        .map(|m| ("Secret", m.metadata)),
+                ),
+                Page::Restart => metas.retain(|(k, _)| *k != "Secret"),
+            },
+        )
+        .await?;
+        cluster::list_pages(
+            &self.c,
+            token::NAMESPACE,
+            list_params(None, None),
+            cluster::proto::partial_metadata::<ConfigMap>,
+            "cannot list configmaps in kube-system",
+            |p: Page<PartialObjectMeta<ConfigMap>>| match p {
+                Page::Items(page) => metas.extend(
+                    page.into_iter()
+                        .filter(|m| m.metadata.owner_references.is_some())
+                        .map(|m| ("ConfigMap", m.metadata)),
+                ),
+                Page::Restart => metas.retain(|(k, _)| *k != "ConfigMap"),
+            },
+        )
+        .await?;
+        for (kind, meta) in &metas {
+            for r in meta.owner_references.iter().flatten() {
+                out.entry(r.uid.clone()).or_default().push(format!(
+                    "{kind} {}/{}",
+                    meta.namespace.as_deref().unwrap_or(token::NAMESPACE),
+                    meta.name.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn stored(s: &Secret) -> Stored {
+    Stored {
+        record: TokenRecord::from_secret(s),
+        annotations: s.metadata.annotations.clone().unwrap_or_default(),
+    }
+}
+
+/// LIST parameters: page size plus optional field and label selectors.
+pub fn list_params(fields: Option<&str>, labels: Option<&str>) -> ListParams {
+    let mut lp = ListParams::default().limit(PAGE);
+    if let Some(f) = fields {
+        lp = lp.fields(f);
+    }
+    if let Some(l) = labels {
+        lp = lp.labels(l);
+    }
+    lp
+}
