@@ -151,7 +151,10 @@ async fn undo(
         }
     };
     let mut out = token_state;
-    if !parts.is_empty() {
+    if parts.is_empty() && !keep {
+        // True only here: no sink took our token, so each holds what it held before.
+        out.push_str("; no sink was changed: the previously published token is unchanged");
+    } else if !parts.is_empty() {
         out.push_str("; ");
         out.push_str(&parts.join("; "));
     }
