@@ -104,8 +104,20 @@ impl<'a> Rotation<'a> {
 #[test]
 fn concurrent_nodes_rotate_exactly_once_and_reruns_do_nothing() {
     let Some(h) = harness() else { return };
-    let r = Rotation::new(&h);
-    let kids: Vec<_> = ["node-a", "node-b", "node-c"]
+    concurrent_runs_rotate_once(&h, &["node-a", "node-b", "node-c"]);
+}
+
+/// A timer run and two manual runs on the same host (same --identity): each process holds the
+/// Lease under its own identity, so still exactly one rotates.
+#[test]
+fn concurrent_runs_on_one_host_rotate_exactly_once() {
+    let Some(h) = harness() else { return };
+    concurrent_runs_rotate_once(&h, &["node-a", "node-a", "node-a"]);
+}
+
+fn concurrent_runs_rotate_once(h: &Harness, identities: &[&str]) {
+    let r = Rotation::new(h);
+    let kids: Vec<_> = identities
         .iter()
         .map(|id| {
             let args = r.args(id, &[]);
@@ -158,6 +170,57 @@ fn concurrent_nodes_rotate_exactly_once_and_reruns_do_nothing() {
     assert!(again.stderr.contains("nothing to do"), "{}", again.stderr);
     assert_eq!(r.tokens(), tokens);
     assert_eq!(r.published().0, 1);
+}
+
+/// The one publish verdict: a record naming a never-expiring token, written by someone else
+/// with `bao kv put`, is newer than anything rotation makes. The run must fail, delete the
+/// token it created, mark nothing published, and leave the record alone.
+#[test]
+fn a_newer_record_in_vault_fails_the_run_and_leaves_no_token() {
+    let Some(h) = harness() else { return };
+    let r = Rotation::new(&h);
+    let theirs = h
+        .kubeadm(&["token", "create", "--ttl", "0"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let their_id = theirs.split('.').next().unwrap().to_string();
+    h.bao(&[
+        "kv",
+        "put",
+        &format!("secret/{}", r.path),
+        &format!("token={theirs}"),
+        &format!("token_id={their_id}"),
+        "expiration=",
+        "api_server_endpoint=127.0.0.1:6443",
+    ])
+    .ok();
+    let out = r.run("node-a", &[], &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    let err = out.stderr.lines().last().unwrap_or_default();
+    assert!(
+        err.contains(&their_id)
+            && err.contains("--replace-newer")
+            && err.contains("was deleted again"),
+        "{err}"
+    );
+    assert!(
+        r.tokens().is_empty(),
+        "the new token must not linger: {:?}",
+        r.tokens()
+    );
+    assert_eq!(
+        r.published(),
+        (1, their_id.clone()),
+        "the record is untouched"
+    );
+    // A second run does the same (never 'nothing to do' while Vault names another token).
+    let again = r.run("node-a", &[], &[]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(r.tokens().is_empty());
+    h.kubeadm(&["token", "delete", &their_id]).ok();
 }
 
 #[test]
