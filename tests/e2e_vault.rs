@@ -349,9 +349,11 @@ fn publish_to_kv_v1_with_explicit_mount() {
         &h,
         &["publish", older.split('.').next().unwrap(), "--to", "vault"],
         &[("VAULT_SECRET_PATH", &path)],
-    )
-    .ok();
+    );
+    // Kept-newer means our token is not published: exit 1 (the one publish verdict).
+    assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stdout.contains("kept-newer"), "{}", out.stdout);
+    assert!(out.stderr.contains("--replace-newer"), "{}", out.stderr);
     assert_eq!(bao_field(&h, "token", &path), token);
     // Forcing the wrong KV version is refused with the reason.
     let bad = ours(
@@ -559,7 +561,9 @@ fn cas_conflict_between_two_publishers_keeps_the_newer_token() {
     // Round 1: the older token's publisher reads first, then loses the race to the newer.
     let path = format!("secret/kjt/{}", unique("cas1-"));
     let (slow, fast) = race(&h, &id(&older), &id(&newer), &path);
-    let (slow, fast) = (slow.ok(), fast.ok());
+    let fast = fast.ok();
+    // Kept-newer means our token is not published: exit 1 (the one publish verdict).
+    assert_eq!(slow.code, 1, "{}", slow.stderr);
     assert!(fast.stdout.contains("published"), "{}", fast.stdout);
     assert!(
         slow.stderr.contains("check-and-set conflict"),
