@@ -198,7 +198,7 @@ fn emit(doc: &kc::Doc, a: &Args) -> Result<String> {
     match &a.output_file {
         Some(p) => {
             kc::write_secret_file(p, yaml.as_bytes(), a.force)?;
-            eprintln!("wrote {} (mode 0600)", p.display());
+            crate::reporter::note(format!("wrote {} (mode 0600)", p.display()));
             Ok(String::new())
         }
         None => Ok(yaml),

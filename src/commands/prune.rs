@@ -136,12 +136,12 @@ impl PruneReport {
         } else {
             format!("would prune {}", self.count(Action::WouldDelete))
         };
-        eprintln!(
+        crate::reporter::note(format!(
             "{verb} bootstrap token(s); kept {}, skipped {}, failed {}",
             self.count(Action::Kept),
             self.count(Action::Skipped),
             self.count(Action::Failed)
-        );
+        ));
     }
 
     /// An error when any delete failed.

@@ -196,12 +196,12 @@ pub(super) fn install(i: &InstallArgs) -> Result<String> {
         // World-readable on purpose: units and config hold no secrets (those come in through
         // LoadCredential=), and the service's dynamic user must read the config.
         crate::kubeconfig::write_file_atomic(&path, body.as_bytes(), true, 0o644)?;
-        eprintln!("wrote {}", path.display());
+        crate::reporter::note(format!("wrote {}", path.display()));
     }
     if i.root == Path::new("/") && !i.no_enable {
         systemctl(&["daemon-reload"])?;
         systemctl(&["enable", "--now", systemd::TIMER])?;
-        eprintln!("enabled and started {}", systemd::TIMER);
+        crate::reporter::note(format!("enabled and started {}", systemd::TIMER));
     }
     Ok(String::new())
 }
@@ -234,7 +234,7 @@ pub(super) fn uninstall(r: &RootArgs) -> Result<String> {
     ] {
         let path = under(&r.root, &p);
         match std::fs::remove_file(&path) {
-            Ok(()) => eprintln!("removed {}", path.display()),
+            Ok(()) => crate::reporter::note(format!("removed {}", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => {
                 return Err(Error::Io {

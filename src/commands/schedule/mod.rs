@@ -150,10 +150,10 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
         Action::Render(i) if i.cronjob => install::cronjob_yaml(i),
         Action::Install(i) if i.cronjob => {
             install::apply_cronjob(g, i).await?;
-            eprintln!(
+            crate::reporter::note(format!(
                 "applied the CronJob {} and its RBAC in kube-system",
                 crate::cronjob::NAME
-            );
+            ));
             Ok(String::new())
         }
         Action::Render(i) => {
