@@ -21,6 +21,11 @@ pub trait Report {
     fn plain(&self) -> Option<String> {
         None
     }
+    /// Bytes whose format their consumer fixes (a kubeconfig, a shell script, unit files):
+    /// printed exactly, whatever the output flags say. `None` = render by format.
+    fn raw(&self) -> Option<String> {
+        None
+    }
     /// The formats this report supports besides JSON and YAML.
     fn supports(&self, f: Format) -> bool {
         let _ = f;
@@ -28,8 +33,49 @@ pub trait Report {
     }
 }
 
+/// A report that is a document of fixed format (see [`Report::raw`]): what `kubeconfig`,
+/// `completion` and `schedule` print.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Document {
+    /// What the document is, for `-o name` and JSON (`kubeconfig`, `bash completion`, …).
+    pub kind: &'static str,
+    /// The exact bytes for stdout (empty when the command wrote a file or printed nothing).
+    pub text: String,
+}
+
+impl Document {
+    /// A document of `kind` with `text`.
+    pub fn new(kind: &'static str, text: impl Into<String>) -> Self {
+        Document {
+            kind,
+            text: text.into(),
+        }
+    }
+}
+
+impl Report for Document {
+    fn headers(&self, _wide: bool) -> Vec<&'static str> {
+        Vec::new()
+    }
+    fn rows(&self, _wide: bool) -> Vec<Vec<String>> {
+        Vec::new()
+    }
+    fn names(&self) -> Vec<String> {
+        vec![self.kind.to_string()]
+    }
+    fn document(&self) -> serde_json::Value {
+        serde_json::json!({"kind": self.kind, "text": self.text})
+    }
+    fn raw(&self) -> Option<String> {
+        Some(self.text.clone())
+    }
+}
+
 /// Renders `report` as `out` asks.
 pub fn render(report: &dyn Report, out: &OutputArgs) -> Result<String> {
+    if let Some(raw) = report.raw() {
+        return Ok(raw);
+    }
     if !report.supports(out.output) {
         return Err(Error::usage(format!(
             "-o {} is not supported here: use one of table, json, yaml",

@@ -13,6 +13,7 @@ use crate::cli::TokenFlags;
 use crate::cli::{DryRun, DryRunArgs, GlobalArgs};
 use crate::cluster::{self, Cluster};
 use crate::kubeconfig::{self as kc, BOOTSTRAP_USER};
+use crate::output::Document;
 use crate::reporter;
 use crate::signals::Armed;
 use crate::store::TokenStore;
@@ -72,7 +73,7 @@ pub struct Args {
 }
 
 /// Runs `kubeconfig`; returns what goes to stdout.
-pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
+pub async fn run(g: &GlobalArgs, a: &Args) -> Result<Document> {
     if a.token.is_none() && !a.create && a.service_account.is_none() {
         return Err(Error::usage(
             "say which credential to embed: --token ID.SECRET, --create, or --service-account NAME",
@@ -133,7 +134,7 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
         let user = format!("{ns}-{sa}");
         let doc =
             kc::token_kubeconfig(&c.target.cluster_name, &server, &ca, &user, &tok, Some(&ns));
-        return emit(&doc, a);
+        return emit(&doc, a).map(|t| Document::new("kubeconfig", t));
     }
 
     let store = TokenStore::new(&c);
@@ -164,10 +165,10 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
         .as_mut()
         .and_then(|s| futures::FutureExt::now_or_never(s.recv()));
     let Some(uid) = created else {
-        return emitted;
+        return emitted.map(|t| Document::new("kubeconfig", t));
     };
     let failure = match (emitted, interrupted) {
-        (Ok(s), None) => return Ok(s),
+        (Ok(s), None) => return Ok(Document::new("kubeconfig", s)),
         (Ok(_), Some(sig)) => {
             if let Some(p) = &a.output_file {
                 let _ = std::fs::remove_file(p);

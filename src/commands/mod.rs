@@ -89,7 +89,9 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
                 None => Ok(text),
             }
         }
-        Command::Kubeconfig(a) => kubeconfig::run(g, &a).await,
+        Command::Kubeconfig(a) => {
+            output::render(&kubeconfig::run(g, &a).await?, &Default::default())
+        }
         Command::Publish(a) => {
             let report = publish::run(g, &a).await?;
             // The CI formats' text is exact (masks, heredocs): printed as is, not as a table.
@@ -106,9 +108,11 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
                 None => Ok(text),
             }
         }
-        Command::Completion(a) => completion::run(g, &a).await,
+        Command::Completion(a) => {
+            output::render(&completion::run(g, &a).await?, &Default::default())
+        }
         Command::GenerateDocs(a) => completion::generate(&a).await,
         Command::Fetch(a) => fetch::run(g, &a).await,
-        Command::Schedule(a) => schedule::run(g, &a).await,
+        Command::Schedule(a) => output::render(&schedule::run(g, &a).await?, &Default::default()),
     }
 }

@@ -98,20 +98,22 @@ pub struct GenerateArgs {
 }
 
 /// Runs `completion`.
-pub async fn run(_g: &GlobalArgs, a: &Args) -> Result<String> {
+pub async fn run(_g: &GlobalArgs, a: &Args) -> Result<crate::output::Document> {
     let shell = match a.shell {
         Shell::Bash => clap_complete::Shell::Bash,
         Shell::Zsh => clap_complete::Shell::Zsh,
         Shell::Fish => clap_complete::Shell::Fish,
         Shell::Powershell => clap_complete::Shell::PowerShell,
-        Shell::Kubectl => return kubectl_links(a),
+        Shell::Kubectl => {
+            return kubectl_links(a).map(|t| crate::output::Document::new("completion", t));
+        }
     };
     if a.install || a.dir.is_some() {
         return Err(Error::usage(
             "--install and --dir apply only to `completion kubectl`: shell scripts go to stdout",
         ));
     }
-    Ok(script(shell))
+    Ok(crate::output::Document::new("completion", script(shell)))
 }
 
 /// The static completion script of the dispatcher for `shell`.

@@ -144,28 +144,29 @@ pub struct RootArgs {
 }
 
 /// Runs `schedule`.
-pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
-    match &a.action {
-        Action::Run(r) => rotation::rotate_once(g, r).await,
-        Action::Render(i) if i.cronjob => install::cronjob_yaml(i),
+pub async fn run(g: &GlobalArgs, a: &Args) -> Result<crate::output::Document> {
+    let text = match &a.action {
+        Action::Run(r) => rotation::rotate_once(g, r).await?,
+        Action::Render(i) if i.cronjob => install::cronjob_yaml(i)?,
         Action::Install(i) if i.cronjob => {
             install::apply_cronjob(g, i).await?;
             crate::reporter::note(format!(
                 "applied the CronJob {} and its RBAC in kube-system",
                 crate::cronjob::NAME
             ));
-            Ok(String::new())
+            String::new()
         }
         Action::Render(i) => {
             let files = render(i)?;
-            Ok(files
+            files
                 .iter()
                 .map(|(p, body)| format!("# {p}\n{body}\n"))
                 .collect::<Vec<_>>()
-                .join(""))
+                .join("")
         }
-        Action::Install(i) => install::install(i),
-        Action::Status(r) => install::status(r),
-        Action::Uninstall(r) => install::uninstall(r),
-    }
+        Action::Install(i) => install::install(i)?,
+        Action::Status(r) => install::status(r)?,
+        Action::Uninstall(r) => install::uninstall(r)?,
+    };
+    Ok(crate::output::Document::new("schedule", text))
 }
