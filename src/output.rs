@@ -128,6 +128,36 @@ pub fn to_yaml<T: Serialize>(v: &T) -> Result<String> {
     serde_saphyr::to_string(v).map_err(|e| Error::runtime(format!("cannot render YAML: {e}")))
 }
 
+/// Widest a free-text cell (a description) may be in a table; `-o json|yaml` has the full value.
+pub const MAX_CELL: usize = 60;
+
+/// A table cell from text someone else wrote: control characters (newlines that would forge
+/// rows, ANSI/OSC escapes that would reach the terminal) shown escaped, and at most `max`
+/// characters (`…` marks a cut).
+pub fn cell(s: &str, max: usize) -> String {
+    let clean = !s.chars().any(char::is_control) && s.chars().count() <= max;
+    if clean {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut n = 0;
+    for c in s.chars() {
+        let piece: String = if c.is_control() {
+            c.escape_default().to_string()
+        } else {
+            c.to_string()
+        };
+        let len = piece.chars().count();
+        if n + len > max.saturating_sub(1) {
+            out.push('…');
+            return out;
+        }
+        out.push_str(&piece);
+        n += len;
+    }
+    out
+}
+
 /// kubectl's plain columns: no borders, three spaces between columns, no trailing blanks.
 /// Widths count characters, as the tabwriter behind kubectl and kubeadm counts runes. Written
 /// by hand rather than with a table crate: a 10,000-token list then costs one pass over the
@@ -142,6 +172,16 @@ pub fn columns(headers: &[&str], rows: Vec<Vec<String>>, no_headers: bool) -> St
     } else {
         headers.iter().map(|h| h.chars().count()).collect()
     };
+    // No cell may carry a control character: a newline would forge a row, an escape
+    // sequence would reach the terminal.
+    let mut rows = rows;
+    for r in rows.iter_mut() {
+        for c in r.iter_mut() {
+            if c.chars().any(char::is_control) {
+                *c = cell(c, usize::MAX);
+            }
+        }
+    }
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
             *w = (*w).max(c.chars().count());
@@ -208,6 +248,34 @@ mod tests {
             s,
             "NAME   DESCRIPTION   X\nä      größer\nabc                  1\n"
         );
+    }
+
+    #[test]
+    fn hostile_cells_cannot_forge_rows_or_reach_the_terminal() {
+        let s = columns(
+            &["A", "B"],
+            vec![vec!["x\nFAKE   ROW".into(), "\u{1b}]0;owned\u{7}\u{1b}[31m".into()]],
+            true,
+        );
+        assert_eq!(s.lines().count(), 1, "{s:?}");
+        assert!(!s.contains('\u{1b}') && !s.contains('\u{7}'), "{s:?}");
+        assert!(s.starts_with("x\\nFAKE   ROW"), "{s:?}");
+        let long = "d".repeat(100_000);
+        let c = cell(&long, MAX_CELL);
+        assert_eq!(c.chars().count(), MAX_CELL);
+        assert!(c.ends_with('…'));
+        assert_eq!(cell("short", MAX_CELL), "short");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cells_are_single_line_bounded_and_control_free(s in "\\PC*|[\\x00-\\x1f\\x7f-\\u{9f}a-z]{0,200}") {
+            let c = cell(&s, MAX_CELL);
+            proptest::prop_assert!(c.chars().count() <= MAX_CELL);
+            proptest::prop_assert!(!c.chars().any(char::is_control));
+            let t = columns(&["A", "B"], vec![vec![s.clone(), "x".into()]], true);
+            proptest::prop_assert_eq!(t.lines().count(), 1);
+        }
     }
 
     #[test]

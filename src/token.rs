@@ -289,13 +289,63 @@ pub enum Expiry {
 
 impl Expiry {
     /// Whether the token is expired at `now` (unparseable counts as expired, as upstream).
+    /// The apiserver's bootstrap authenticator rejects a token when `time.Now().After(exp)`:
+    /// at the expiry instant itself the token is still valid.
     pub fn is_expired(&self, now: Timestamp) -> bool {
         match self {
             Expiry::Never => false,
-            Expiry::At(t) => *t <= now,
+            Expiry::At(t) => now > *t,
             Expiry::Unparseable(_) => true,
         }
     }
+}
+
+/// Parses an `expiration` value exactly as the apiserver does (Go's
+/// `time.Parse(time.RFC3339, …)`): `YYYY-MM-DDTHH:MM:SS`, optional fraction, then `Z` or
+/// `±hh:mm`; uppercase `T` and `Z` only; no leap second. Anything else is `None`, which the
+/// apiserver treats as expired, so we never show such a token as valid.
+pub fn parse_expiration(raw: &str) -> Option<Timestamp> {
+    let b = raw.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let shape = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    if !shape {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| raw[r].parse::<u32>().unwrap_or(99);
+    if num(11..13) > 23 || num(14..16) > 59 || num(17..19) > 59 {
+        return None;
+    }
+    let mut rest = &raw[19..];
+    if let Some(f) = rest.strip_prefix('.') {
+        let n = f.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        rest = &f[n..];
+    }
+    let zone_ok = rest == "Z"
+        || (rest.len() == 6
+            && matches!(rest.as_bytes()[0], b'+' | b'-')
+            && rest.as_bytes()[3] == b':'
+            && rest[1..3].bytes().all(|c| c.is_ascii_digit())
+            && rest[4..6].bytes().all(|c| c.is_ascii_digit())
+            && rest[1..3].parse::<u32>().ok()? < 24
+            && rest[4..6].parse::<u32>().ok()? < 60);
+    if !zone_ok {
+        return None;
+    }
+    raw.parse::<Timestamp>().ok()
 }
 
 /// A bootstrap-token Secret as read back, tolerant of anything a cluster may hold.
@@ -372,9 +422,9 @@ impl TokenRecord {
         };
         let expires = match get("expiration") {
             None => Expiry::Never,
-            Some(raw) => match raw.parse::<Timestamp>() {
-                Ok(t) => Expiry::At(t),
-                Err(_) => {
+            Some(raw) => match parse_expiration(&raw) {
+                Some(t) => Expiry::At(t),
+                None => {
                     problems.push(format!("unparseable expiration {raw:?}"));
                     Expiry::Unparseable(raw)
                 }
@@ -616,11 +666,59 @@ mod tests {
     fn expiry_maths_with_a_fixed_clock() {
         let now: Timestamp = "2026-11-23T08:00:00Z".parse().unwrap();
         assert!(!Expiry::Never.is_expired(now));
-        assert!(Expiry::At(now).is_expired(now));
+        // Go's After: valid at the expiry instant, expired one nanosecond later.
+        assert!(!Expiry::At(now).is_expired(now));
+        assert!(Expiry::At(now).is_expired(now + jiff::SignedDuration::from_nanos(1)));
         assert!(!Expiry::At("2026-11-23T08:00:01Z".parse().unwrap()).is_expired(now));
         assert_eq!(
             format_expiration("2026-11-23T08:00:00.750+01:00".parse().unwrap()),
             "2026-11-23T07:00:00Z"
         );
+    }
+
+    #[test]
+    fn expiration_parses_exactly_as_go_rfc3339() {
+        for ok in [
+            "2026-11-23T08:00:00Z",
+            "2026-11-23T08:00:00.5Z",
+            "2026-11-23T08:00:00.123456789+01:00",
+            "2026-11-23T08:00:00-05:30",
+        ] {
+            assert!(parse_expiration(ok).is_some(), "{ok}");
+        }
+        for bad in [
+            "2026-11-23T08:00Z",
+            "2026-11-23t08:00:00Z",
+            "2026-11-23T08:00:00z",
+            "2026-11-23 08:00:00Z",
+            "2026-11-23T08:00:00",
+            "2026-11-23T08:00:60Z",
+            "2026-11-23T24:00:00Z",
+            "2026-11-23T08:00:00.Z",
+            "2026-11-23T08:00:00+0100",
+            "2026-11-23T08:00:00+01",
+            "2026-02-30T08:00:00Z",
+            "",
+            "soon",
+        ] {
+            assert!(parse_expiration(bad).is_none(), "{bad}");
+        }
+        assert_eq!(
+            parse_expiration("2026-11-23T08:00:00.750+01:00").map(format_expiration),
+            Some("2026-11-23T07:00:00Z".into())
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn expiration_parsing_never_panics(s in "\\PC{0,40}") {
+            let _ = parse_expiration(&s);
+        }
+
+        #[test]
+        fn formatted_expirations_parse_back(secs in 0i64..4_000_000_000) {
+            let t = Timestamp::from_second(secs).unwrap();
+            proptest::prop_assert_eq!(parse_expiration(&format_expiration(t)), Some(t));
+        }
     }
 }

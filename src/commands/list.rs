@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::cli::{GlobalArgs, OutputArgs};
 use crate::cluster;
-use crate::output::Report;
+use crate::output::{self, Report};
 use crate::store::TokenStore;
 use crate::token::{self, Expiry, TokenRecord};
 use crate::{Result, duration};
@@ -98,8 +98,11 @@ impl Report for ListReport {
                     ttl,
                     expires,
                     or_none(&t.usages),
-                    t.description.clone().unwrap_or_else(|| "<none>".into()),
-                    or_none(&t.groups),
+                    t.description
+                        .as_deref()
+                        .map(|d| output::cell(d, output::MAX_CELL))
+                        .unwrap_or_else(|| "<none>".into()),
+                    output::cell(&or_none(&t.groups), output::MAX_CELL * 2),
                 ];
                 if wide {
                     row.push(

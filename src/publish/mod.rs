@@ -224,7 +224,7 @@ pub fn decide(existing: Option<&Existing>, ours: &JoinRecord) -> Decision {
         if e.is_empty() {
             Some((true, None))
         } else {
-            e.parse::<Timestamp>().ok().map(|t| (false, Some(t)))
+            token::parse_expiration(e).map(|t| (false, Some(t)))
         }
     };
     match (key(&ex.expiration), key(&ours.expiration_text())) {
