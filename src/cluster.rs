@@ -51,7 +51,7 @@ pub async fn resolve(g: &GlobalArgs) -> Result<(Config, Target)> {
     };
     let kubeconfig = match &g.kubeconfig {
         Some(path) => Some(Kubeconfig::read_from(path).map_err(|e| fail(&e))?),
-        None => match Kubeconfig::from_env().map_err(|e| fail(&e))? {
+        None => match kubeconfig_from_env()? {
             Some(kc) => Some(kc),
             None => {
                 let default = std::env::var_os("HOME")
@@ -63,8 +63,10 @@ pub async fn resolve(g: &GlobalArgs) -> Result<(Config, Target)> {
             }
         },
     };
+    let mut insecure = false;
     let (mut config, cluster_name, user) = match kubeconfig {
         Some(kc) => {
+            insecure = check_selection(&kc, g)?;
             let ctx_name = g.context.clone().or_else(|| kc.current_context.clone());
             let ctx = ctx_name.as_ref().and_then(|n| {
                 kc.contexts
@@ -120,6 +122,13 @@ pub async fn resolve(g: &GlobalArgs) -> Result<(Config, Target)> {
         }
         config.auth_info.impersonate_groups = Some(g.as_group.clone());
     }
+    if insecure {
+        crate::reporter::warn(format!(
+            "the kubeconfig sets insecure-skip-tls-verify for {}: the apiserver's certificate is \
+             not verified",
+            config.cluster_url
+        ));
+    }
     let target = Target {
         server: config
             .cluster_url
@@ -132,6 +141,121 @@ pub async fn resolve(g: &GlobalArgs) -> Result<(Config, Target)> {
         default_namespace: config.default_namespace.clone(),
     };
     Ok((config, target))
+}
+
+/// `KUBECONFIG` as kubectl reads it: a list of files merged in order, where missing files are
+/// skipped (not an error). `None` when the variable is unset or empty.
+fn kubeconfig_from_env() -> Result<Option<Kubeconfig>> {
+    let Some(list) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let mut merged: Option<Kubeconfig> = None;
+    for p in std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()) {
+        if !p.exists() {
+            tracing::debug!(path = %p.display(), "KUBECONFIG entry does not exist; skipped");
+            continue;
+        }
+        let kc = Kubeconfig::read_from(&p).map_err(|e| {
+            Error::Config(format!(
+                "cannot load kubeconfig {} (from KUBECONFIG): {}",
+                p.display(),
+                crate::error::error_chain(&e)
+            ))
+        })?;
+        merged = Some(match merged {
+            None => kc,
+            Some(m) => m.merge(kc).map_err(|e| {
+                Error::Config(format!(
+                    "cannot merge kubeconfig {}: {}",
+                    p.display(),
+                    crate::error::error_chain(&e)
+                ))
+            })?,
+        });
+    }
+    merged.map(Some).ok_or_else(|| {
+        Error::Config(
+            "none of the files KUBECONFIG lists exists: fix KUBECONFIG or pass --kubeconfig".into(),
+        )
+    })
+}
+
+/// Checks that the selected context, cluster and user exist (naming the missing one, as kubectl
+/// does) and that the cluster does not combine insecure-skip-tls-verify with a CA, which
+/// kubectl refuses. Returns whether TLS verification is off.
+fn check_selection(kc: &Kubeconfig, g: &GlobalArgs) -> Result<bool> {
+    let names = |v: Vec<&str>| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let ctx_name = g
+        .context
+        .clone()
+        .or_else(|| kc.current_context.clone())
+        .filter(|c| !c.is_empty());
+    let ctx = match &ctx_name {
+        Some(n) => match kc.contexts.iter().find(|c| &c.name == n) {
+            Some(c) => c.context.clone(),
+            None => {
+                return Err(Error::Config(format!(
+                    "context {n:?} does not exist in the kubeconfig (contexts: {}): pass an existing --context",
+                    names(kc.contexts.iter().map(|c| c.name.as_str()).collect())
+                )));
+            }
+        },
+        None => None,
+    };
+    if let Some(u) = g.user.as_ref()
+        && !kc.auth_infos.iter().any(|a| &a.name == u)
+    {
+        return Err(Error::Config(format!(
+            "auth info {u:?} does not exist in the kubeconfig (users: {}): pass an existing --user",
+            names(kc.auth_infos.iter().map(|a| a.name.as_str()).collect())
+        )));
+    }
+    let cluster = g
+        .cluster
+        .clone()
+        .or_else(|| ctx.as_ref().map(|c| c.cluster.clone()));
+    let Some(cluster) = cluster else {
+        return Ok(false);
+    };
+    let Some(entry) = kc.clusters.iter().find(|c| c.name == cluster) else {
+        return Err(Error::Config(format!(
+            "cluster {cluster:?} does not exist in the kubeconfig (clusters: {}): pass an existing --cluster",
+            names(kc.clusters.iter().map(|c| c.name.as_str()).collect())
+        )));
+    };
+    let Some(c) = entry.cluster.as_ref() else {
+        return Ok(false);
+    };
+    let insecure = c.insecure_skip_tls_verify == Some(true);
+    let has_ca = c.certificate_authority.is_some() || c.certificate_authority_data.is_some();
+    if insecure && has_ca {
+        return Err(Error::Config(format!(
+            "cluster {cluster:?} sets both insecure-skip-tls-verify and a certificate authority, \
+             which kubectl refuses: remove one of them from the kubeconfig"
+        )));
+    }
+    if let Some(data) = &c.certificate_authority_data {
+        use base64::Engine;
+        let pem = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(|_| {
+                Error::Config(format!(
+                    "cluster {cluster:?}: certificate-authority-data is not base64: fix the kubeconfig"
+                ))
+            })?;
+        if crate::pki::pem_bundle_to_der(&pem).map_or(true, |v| v.is_empty()) {
+            return Err(Error::Config(format!(
+                "cluster {cluster:?}: certificate-authority-data holds no PEM certificate: fix the kubeconfig"
+            )));
+        }
+    }
+    Ok(insecure)
 }
 
 /// Resolves the flags and builds a client.

@@ -254,7 +254,10 @@ mod tests {
     fn hostile_cells_cannot_forge_rows_or_reach_the_terminal() {
         let s = columns(
             &["A", "B"],
-            vec![vec!["x\nFAKE   ROW".into(), "\u{1b}]0;owned\u{7}\u{1b}[31m".into()]],
+            vec![vec![
+                "x\nFAKE   ROW".into(),
+                "\u{1b}]0;owned\u{7}\u{1b}[31m".into(),
+            ]],
             true,
         );
         assert_eq!(s.lines().count(), 1, "{s:?}");

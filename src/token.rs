@@ -306,7 +306,8 @@ impl Expiry {
 /// apiserver treats as expired, so we never show such a token as valid.
 pub fn parse_expiration(raw: &str) -> Option<Timestamp> {
     let b = raw.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
     let shape = b.len() >= 20
         && digits(0..4)
         && b[4] == b'-'

@@ -127,7 +127,7 @@ pub struct DryRunArgs {
 #[derive(clap::Args, Debug, Clone)]
 pub struct TokenFlags {
     /// How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires.
-    #[arg(long, default_value = "24h", value_parser = duration::parse_go)]
+    #[arg(long, default_value = "24h", value_parser = duration::parse_go, allow_hyphen_values = true)]
     pub ttl: std::time::Duration,
     /// What the token may be used for (comma-separated): signing, authentication.
     #[arg(long, value_delimiter = ',', default_value = "signing,authentication")]
@@ -163,17 +163,18 @@ impl TokenFlags {
                     .map_err(|_| Error::usage("--ttl is too large"))?,
             )
         };
+        if !self.ttl.is_zero() && self.ttl < std::time::Duration::from_secs(60) {
+            crate::reporter::warn(format!(
+                "--ttl {} is under a minute: the token expires about as soon as it is printed",
+                duration::format_go(self.ttl)
+            ));
+        }
         let spec = TokenSpec {
             token,
             description: self.description.clone(),
             expires,
-            usages: self.usages.clone(),
-            groups: self
-                .groups
-                .iter()
-                .filter(|g| !g.is_empty())
-                .cloned()
-                .collect(),
+            usages: dedup(&self.usages),
+            groups: dedup(&self.groups),
             labels: BTreeMap::new(),
         };
         spec.validate().map_err(Error::usage)?;
@@ -181,8 +182,46 @@ impl TokenFlags {
     }
 }
 
+/// The non-empty values in their first-seen order, each once (`--groups a,a` stores `a` once,
+/// as the apiserver would authenticate it once).
+fn dedup(v: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(v.len());
+    for x in v.iter().filter(|x| !x.is_empty()) {
+        if !out.contains(x) {
+            out.push(x.clone());
+        }
+    }
+    out
+}
+
 /// Parses `--token`/positional token.
 pub fn parse_token(s: Option<&str>) -> crate::Result<Option<Token>> {
     s.map(|s| s.parse::<Token>().map_err(Error::usage))
         .transpose()
+}
+
+/// A count flag (`--keep N`): a whole number ≥ 0, with an error that says so (clap's own
+/// would suggest `-- -1` for a negative value).
+pub fn parse_count(s: &str) -> Result<usize, String> {
+    s.parse::<usize>()
+        .map_err(|_| format!("expected a whole number ≥ 0, got {s:?}"))
+}
+
+impl DryRunArgs {
+    /// `--dry-run server` (a space instead of `=`) parses as a bare `--dry-run` (client) plus a
+    /// positional `server`: refuse that with the fix instead of "invalid token".
+    pub fn check_detached(&self, positionals: &[&str]) -> crate::Result<()> {
+        if self.dry_run != DryRun::Client {
+            return Ok(());
+        }
+        match positionals
+            .iter()
+            .find(|p| matches!(**p, "none" | "client" | "server"))
+        {
+            Some(v) => Err(Error::usage(format!(
+                "--dry-run takes its value after '=': write --dry-run={v}"
+            ))),
+            None => Ok(()),
+        }
+    }
 }

@@ -77,6 +77,8 @@ pub struct CreateReport {
 /// Runs `create`.
 pub async fn run(g: &GlobalArgs, a: &Args) -> Result<CreateReport> {
     g.require_token_namespace()?;
+    a.dry_run
+        .check_detached(&a.token_arg.iter().map(String::as_str).collect::<Vec<_>>())?;
     if let Some(k) = &a.certificate_key {
         join::validate_certificate_key(k).map_err(Error::usage)?;
         if !a.print_join_command {

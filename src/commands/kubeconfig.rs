@@ -41,7 +41,7 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub service_account: Option<String>,
     /// Lifetime of the service-account token (Go duration; the apiserver's minimum is 10m).
-    #[arg(long, default_value = "1h", value_parser = duration::parse_go)]
+    #[arg(long, default_value = "1h", value_parser = duration::parse_go, allow_hyphen_values = true)]
     pub duration: Duration,
     /// Audience of the service-account token (repeatable; default: the apiserver's).
     #[arg(long)]
@@ -56,7 +56,7 @@ pub struct Args {
     #[arg(long, value_name = "UID", requires = "bound_object_kind")]
     pub bound_object_uid: Option<String>,
     /// API server URL to put in the kubeconfig (default: the current context's).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = parse_server)]
     pub server: Option<String>,
     /// PEM CA bundle to embed (default: the current context's CA).
     #[arg(long, value_name = "PATH")]
@@ -70,6 +70,21 @@ pub struct Args {
     /// Dry run (for --create).
     #[command(flatten)]
     pub dry_run: DryRunArgs,
+}
+
+/// `--server`: an https URL with a host (what a kubelet can connect to), without path,
+/// query or credentials.
+fn parse_server(s: &str) -> std::result::Result<String, String> {
+    let u = reqwest::Url::parse(s)
+        .map_err(|e| format!("not a URL ({e}): expected https://HOST:PORT"))?;
+    if u.scheme() != "https" || u.host_str().is_none_or(str::is_empty) {
+        return Err("expected https://HOST[:PORT]".into());
+    }
+    if !u.username().is_empty() || u.password().is_some() || u.query().is_some() || u.path() != "/"
+    {
+        return Err("expected https://HOST[:PORT] without credentials, path or query".into());
+    }
+    Ok(s.trim_end_matches('/').to_string())
 }
 
 /// Runs `kubeconfig`; returns what goes to stdout.

@@ -32,10 +32,10 @@ pub struct Args {
     #[arg(value_name = "TOKEN_ID")]
     pub ids: Vec<String>,
     /// Also prune valid tokens created longer ago than this Go duration (e.g. 48h).
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse_go)]
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse_go, allow_hyphen_values = true)]
     pub older_than: Option<Duration>,
     /// Keep the newest N of the matched tokens; with --keep every token in scope is matched.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::cli::parse_count, allow_hyphen_values = true)]
     pub keep: Option<usize>,
     /// Only tokens whose description starts with this prefix.
     #[arg(long, value_name = "PREFIX")]
@@ -164,6 +164,8 @@ impl PruneReport {
 /// Runs `prune`.
 pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PruneReport> {
     g.require_token_namespace()?;
+    a.dry_run
+        .check_detached(&a.ids.iter().map(String::as_str).collect::<Vec<_>>())?;
     let ids = a
         .ids
         .iter()

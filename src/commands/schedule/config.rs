@@ -23,8 +23,13 @@ pub fn config_to_args(text: &str, path: &Path) -> Result<Vec<String>> {
     };
     let mut out = Vec::new();
     for (k, v) in map {
-        if k == "config" || k.starts_with('-') {
+        if k.is_empty() || k == "config" || k == "help" || k == "version" || k.starts_with('-') {
             return Err(bad(format!("key {k:?} is not allowed")));
+        }
+        if !run_flags().iter().any(|f| f == &k) {
+            return Err(bad(format!(
+                "unknown key {k:?} (there is no flag --{k}): keys are the long flags of `kubectl jointoken schedule run --help`"
+            )));
         }
         let scalar = |v: &serde_json::Value| match v {
             serde_json::Value::String(s) => Ok(s.clone()),
@@ -45,7 +50,40 @@ pub fn config_to_args(text: &str, path: &Path) -> Result<Vec<String>> {
             other => out.push(format!("--{k}={}", scalar(other)?)),
         }
     }
+    // Every value is checked now, naming the file, rather than as a bare clap error later.
+    let mut probe = vec![
+        "kubectl-jointoken".to_string(),
+        "schedule".into(),
+        "run".into(),
+    ];
+    probe.extend(out.iter().cloned());
+    if let Err(e) = <crate::commands::Cli as clap::Parser>::try_parse_from(&probe) {
+        let msg = e.to_string();
+        let first = msg
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ");
+        return Err(bad(first.to_string()));
+    }
     Ok(out)
+}
+
+/// The long flag names `schedule run` takes (what a config key may be).
+fn run_flags() -> Vec<String> {
+    use clap::CommandFactory;
+    let cli = crate::commands::Cli::command();
+    let Some(run) = cli
+        .find_subcommand("schedule")
+        .and_then(|s| s.find_subcommand("run"))
+    else {
+        return Vec::new();
+    };
+    run.get_arguments()
+        .chain(cli.get_arguments())
+        .filter_map(|a| a.get_long().map(String::from))
+        .filter(|l| l != "help" && l != "version" && l != "config")
+        .collect()
 }
 
 #[cfg(test)]
@@ -71,6 +109,21 @@ mod tests {
             ]
         );
         assert!(config_to_args("config: x\n", Path::new("c")).is_err());
+        for bad in [
+            "help: true\n",
+            "version: true\n",
+            "\"\": x\n",
+            "frobnicate: 1\n",
+        ] {
+            let e = config_to_args(bad, Path::new("/etc/k/c.yaml"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("config file /etc/k/c.yaml: "), "{bad}: {e}");
+        }
+        let e = config_to_args("ttl: 1d\n", Path::new("c.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("c.yaml") && e.contains("--ttl"), "{e}");
         assert!(config_to_args("a: {b: c}\n", Path::new("c")).is_err());
         assert!(config_to_args("", Path::new("c")).unwrap().is_empty());
     }

@@ -30,8 +30,15 @@ pub fn render(i: &InstallArgs) -> Result<Vec<(String, String)>> {
         "run".into(),
     ];
     probe.extend(i.run_flags.iter().cloned());
-    <crate::commands::Cli as clap::Parser>::try_parse_from(&probe)
-        .map_err(|e| Error::usage(format!("invalid run flags after --: {}", e.kind())))?;
+    <crate::commands::Cli as clap::Parser>::try_parse_from(&probe).map_err(|e| {
+        let msg = e.to_string();
+        let first = msg
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ");
+        Error::usage(format!("invalid run flags after --: {first}"))
+    })?;
     let mut cfg = format!(
         "# kubectl-jointoken schedule run: one key per long flag (see `kubectl jointoken schedule run --help`).\nevery: {}\n",
         duration::format_go(i.every)
@@ -51,7 +58,9 @@ pub fn render(i: &InstallArgs) -> Result<Vec<(String, String)>> {
             },
         };
         if k == "every" {
-            continue;
+            return Err(Error::usage(
+                "--every after -- would be ignored: give it before --, as `schedule install --every DURATION` (it sets the timer and the run)",
+            ));
         }
         match v {
             Some(v) => cfg.push_str(&format!("{k}: {}\n", serde_json::Value::String(v))),

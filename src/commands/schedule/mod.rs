@@ -58,11 +58,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// How often rotation runs (sets the default --min-remaining).
-    #[arg(long, default_value = "8h", value_parser = duration::parse_go)]
+    #[arg(long, default_value = "8h", value_parser = duration::parse_go, allow_hyphen_values = true)]
     pub every: Duration,
     /// Rotate when the current token has less validity left than this (default: ttl − every
     /// + 1h, so each timer tick rotates and tokens overlap).
-    #[arg(long, value_parser = duration::parse_go)]
+    #[arg(long, value_parser = duration::parse_go, allow_hyphen_values = true)]
     pub min_remaining: Option<Duration>,
     /// How many superseded (still valid, published) tokens to keep for nodes mid-join.
     #[arg(long, default_value_t = 1)]
@@ -96,13 +96,13 @@ pub struct RunArgs {
 #[derive(clap::Args, Debug, Clone)]
 pub struct InstallArgs {
     /// Timer interval: divides a day (1h … 24h) or an hour (1m … 30m).
-    #[arg(long, default_value = "8h", value_parser = duration::parse_go)]
+    #[arg(long, default_value = "8h", value_parser = duration::parse_go, allow_hyphen_values = true)]
     pub every: Duration,
     /// Spread of the per-node fixed random delay.
-    #[arg(long, default_value = "5m", value_parser = duration::parse_go)]
+    #[arg(long, default_value = "5m", value_parser = duration::parse_go, allow_hyphen_values = true)]
     pub randomized_delay: Duration,
     /// Longest a run may take.
-    #[arg(long, default_value = "5m", value_parser = duration::parse_go)]
+    #[arg(long, default_value = "5m", value_parser = duration::parse_go, allow_hyphen_values = true)]
     pub timeout: Duration,
     /// The binary the service runs.
     #[arg(long, default_value = "/usr/bin/kubectl-jointoken")]
