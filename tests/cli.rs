@@ -526,3 +526,244 @@ fn schedule_units_pass_systemd_analyze() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!service.exists() && !timer.exists());
 }
+
+// ---------------------------------------------------------------------------------------------
+// The hostile campaign's bad-input cases (issue #11): exact exit code, one line naming the
+// cause, and nothing written.
+
+fn one_error_line(r: &Run) -> &str {
+    let lines: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "exactly one error line: {}", r.stderr);
+    lines[0]
+}
+
+#[test]
+fn negative_durations_and_counts_name_the_flag_not_a_clap_escape() {
+    let e = Env::new();
+    let r = e.run("kubectl-jointoken", &["create", "--ttl", "-1h"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--ttl") && r.stderr.contains("negative"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("-- -1"), "{}", r.stderr);
+    let r = e.run("kubectl-jointoken", &["prune", "--keep", "-1"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--keep") && r.stderr.contains("whole number"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("-- -1"), "{}", r.stderr);
+}
+
+#[test]
+fn a_dry_run_value_after_a_space_is_explained() {
+    let e = Env::new();
+    let kc = e.dead_kubeconfig();
+    for args in [
+        &["create", "--dry-run", "server"][..],
+        &["prune", "--dry-run", "client"][..],
+    ] {
+        let mut a = args.to_vec();
+        a.extend(["--kubeconfig", kc.to_str().unwrap()]);
+        let r = e.run("kubectl-jointoken", &a);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        let l = one_error_line(&r);
+        assert!(
+            l.contains("--dry-run=") && !l.contains("invalid token"),
+            "{l}"
+        );
+    }
+}
+
+#[test]
+fn kubeconfig_selection_is_checked_as_kubectl_checks_it() {
+    let e = Env::new();
+    let kc = e.dead_kubeconfig();
+    let kcs = kc.to_str().unwrap();
+    // A missing file in a KUBECONFIG list is skipped, as kubectl skips it: the command goes
+    // on to the (dead) server of the file that exists.
+    let list = format!("{}/missing.kubeconfig:{kcs}", e.home.path().display());
+    let r = e.run_env(
+        "kubectl-jointoken",
+        &["list", "--request-timeout", "2s"],
+        &[("KUBECONFIG", &list)],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(one_error_line(&r).contains("127.0.0.1:9"), "{}", r.stderr);
+    // Unknown user, context and cluster are named.
+    for (flag, val, want) in [
+        ("--user", "nobody", "auth info \"nobody\" does not exist"),
+        ("--context", "nope", "context \"nope\" does not exist"),
+        ("--cluster", "nada", "cluster \"nada\" does not exist"),
+    ] {
+        let r = e.run(
+            "kubectl-jointoken",
+            &["list", "--kubeconfig", kcs, flag, val],
+        );
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(one_error_line(&r).contains(want), "{}", r.stderr);
+    }
+    // insecure-skip-tls-verify together with a CA is refused; garbage CA data is named.
+    let text = std::fs::read_to_string(&kc).unwrap();
+    let insecure = e.home.path().join("insecure.kubeconfig");
+    std::fs::write(
+        &insecure,
+        text.replace(
+            "    certificate-authority-data:",
+            "    insecure-skip-tls-verify: true\n    certificate-authority-data:",
+        ),
+    )
+    .unwrap();
+    let r = e.run(
+        "kubectl-jointoken",
+        &["create", "--kubeconfig", insecure.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        one_error_line(&r).contains("insecure-skip-tls-verify and a certificate authority"),
+        "{}",
+        r.stderr
+    );
+    let garbage = e.home.path().join("garbage.kubeconfig");
+    let start =
+        text.find("certificate-authority-data: ").unwrap() + "certificate-authority-data: ".len();
+    let end = start + text[start..].find('\n').unwrap();
+    std::fs::write(
+        &garbage,
+        format!("{}{}{}", &text[..start], "aGVsbG8gd29ybGQ=", &text[end..]),
+    )
+    .unwrap();
+    let r = e.run(
+        "kubectl-jointoken",
+        &["create", "--kubeconfig", garbage.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let l = one_error_line(&r);
+    assert!(
+        l.contains("holds no PEM certificate") && !l.contains("insecure-skip-tls-verify?"),
+        "{l}"
+    );
+}
+
+#[test]
+fn duplicate_groups_are_stored_once_and_short_ttls_warn() {
+    let e = Env::new();
+    let kc = e.dead_kubeconfig();
+    // --dry-run=client never talks to the server: the dead kubeconfig is enough.
+    let r = e.run(
+        "kubectl-jointoken",
+        &[
+            "create",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--dry-run=client",
+            "-o",
+            "json",
+            "--ttl",
+            "30s",
+            "--groups",
+            "system:bootstrappers:a,system:bootstrappers:a,system:bootstrappers:b",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.matches("system:bootstrappers:a").count() == 1,
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("Warning: --ttl 30s is under a minute"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn kubeconfig_server_must_be_an_https_url() {
+    let e = Env::new();
+    for bad in [
+        "not a url",
+        "http://10.0.0.1:6443",
+        "https://u:pw@10.0.0.1:6443",
+        "https://10.0.0.1:6443/x",
+    ] {
+        let r = e.run(
+            "kubectl-jointoken",
+            &[
+                "kubeconfig",
+                "--token",
+                "abcdef.0123456789abcdef",
+                "--server",
+                bad,
+            ],
+        );
+        assert_eq!(r.code, 2, "{bad}: {}", r.stderr);
+        assert!(r.stderr.contains("--server"), "{}", r.stderr);
+        assert!(!r.stderr.contains("pw@"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn schedule_config_and_run_flags_are_validated_before_any_network_call() {
+    let e = Env::new();
+    let cfg = e.home.path().join("config.yaml");
+    for (text, want) in [
+        ("help: true\n", "key \"help\" is not allowed"),
+        ("\"\": x\n", "key \"\" is not allowed"),
+        ("ttl: 1d\n", "--ttl"),
+        ("instance: \"Not A Label\"\npublish: vault\n", "--instance"),
+    ] {
+        std::fs::write(&cfg, text).unwrap();
+        let r = e.run(
+            "kubectl-jointoken",
+            &["schedule", "run", "--config", cfg.to_str().unwrap()],
+        );
+        assert_eq!(r.code, 2, "{text}: {}", r.stderr);
+        let l = one_error_line(&r);
+        assert!(l.contains(want), "{text}: {l}");
+        assert!(
+            !r.stdout.contains("Usage"),
+            "help must not run: {}",
+            r.stdout
+        );
+    }
+    let r = e.run(
+        "kubectl-jointoken",
+        &["schedule", "render", "--", "--every", "6h"],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(one_error_line(&r).contains("before --"), "{}", r.stderr);
+    let r = e.run(
+        "kubectl-jointoken",
+        &["schedule", "render", "--", "--bogus-flag"],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(one_error_line(&r).contains("--bogus-flag"), "{}", r.stderr);
+    // A TTL shorter than the interval plus the margin leaves nodes without a valid token.
+    let r = e.run(
+        "kubectl-jointoken",
+        &[
+            "schedule",
+            "run",
+            "--publish",
+            "vault",
+            "--ttl",
+            "4h",
+            "--every",
+            "8h",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        one_error_line(&r).contains("is shorter than --every"),
+        "{}",
+        r.stderr
+    );
+}

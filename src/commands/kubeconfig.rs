@@ -56,7 +56,7 @@ pub struct Args {
     #[arg(long, value_name = "UID", requires = "bound_object_kind")]
     pub bound_object_uid: Option<String>,
     /// API server URL to put in the kubeconfig (default: the current context's).
-    #[arg(long, value_name = "URL", value_parser = parse_server)]
+    #[arg(long, value_name = "URL")]
     pub server: Option<String>,
     /// PEM CA bundle to embed (default: the current context's CA).
     #[arg(long, value_name = "PATH")]
@@ -98,6 +98,12 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<Document> {
         g.require_token_namespace()?;
     }
     let token = crate::cli::parse_token(a.token.as_deref())?;
+    let server_flag = a
+        .server
+        .as_deref()
+        .map(parse_server)
+        .transpose()
+        .map_err(|e| Error::usage(format!("invalid --server: {e}")))?;
     if let Some(p) = &a.output_file {
         kc::check_writable(p, a.force)?;
     }
@@ -129,7 +135,7 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<Document> {
         None => None,
     };
     let c = cluster::connect(g).await?;
-    let server = a.server.clone().unwrap_or_else(|| c.target.server.clone());
+    let server = server_flag.unwrap_or_else(|| c.target.server.clone());
     let ca = ca_override.unwrap_or_else(|| c.target.ca_certs.clone());
     if ca.is_empty() {
         return Err(Error::Config(format!(
