@@ -129,11 +129,13 @@ impl Harness {
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-        Out {
+        let out = Out {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        };
+        scan_for_secrets(program, args, &out);
+        out
     }
 
     /// `kubectl-jointoken <args>`.
@@ -180,6 +182,62 @@ impl Harness {
             &[],
         )
     }
+}
+
+/// Every token secret seen on any stdout in this test binary (ours, kubeadm's, bao's), so the
+/// scanner can check our stderr against all of them.
+static SEEN_SECRETS: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// The `id.secret` tokens in `s` (`[a-z0-9]{6}\.[a-z0-9]{16}`, not inside a longer word).
+pub fn tokens_in(s: &str) -> Vec<String> {
+    let b = s.as_bytes();
+    let tok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let mut out = Vec::new();
+    for (i, _) in s.match_indices('.') {
+        if i < 6 || i + 17 > b.len() {
+            continue;
+        }
+        let (id, secret) = (&b[i - 6..i], &b[i + 1..i + 17]);
+        let before_ok = i == 6 || !tok(b[i - 7]);
+        let after_ok = i + 17 == b.len() || !tok(b[i + 17]);
+        if id.iter().all(|&c| tok(c)) && secret.iter().all(|&c| tok(c)) && before_ok && after_ok {
+            out.push(s[i - 6..i + 17].to_string());
+        }
+    }
+    out
+}
+
+/// The secret scanner: records the secrets any command printed on stdout, and fails the test
+/// when one of our binaries prints a token or a recorded secret on stderr.
+pub fn scan_for_secrets(program: &Path, args: &[&str], out: &Out) {
+    let mut seen = SEEN_SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    for t in tokens_in(&out.stdout) {
+        seen.insert(t[7..].to_string());
+    }
+    // Secrets typed on our command line count as created by the test too.
+    for a in args {
+        for t in tokens_in(a) {
+            seen.insert(t[7..].to_string());
+        }
+    }
+    let ours = program
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("kubectl-jointoken"));
+    if !ours {
+        return;
+    }
+    let leaked: Vec<&String> = seen
+        .iter()
+        .filter(|s| out.stderr.contains(s.as_str()))
+        .collect();
+    assert!(
+        leaked.is_empty() && tokens_in(&out.stderr).is_empty(),
+        "secret on stderr of {} {:?}:\n{}",
+        program.display(),
+        args,
+        out.stderr
+    );
 }
 
 /// A short random suffix for names, so parallel tests never collide.
