@@ -130,3 +130,22 @@ mod tests {
         assert_eq!(short_human(86400 * 365 * 2), "2y");
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics(s in "\\PC{0,30}") {
+            let _ = parse_go(&s);
+        }
+
+        #[test]
+        // format_go renders whole seconds (how kubeadm prints a TTL).
+        fn formatted_durations_parse_back(secs in 0u64..10_000_000) {
+            let d = Duration::from_secs(secs);
+            proptest::prop_assert_eq!(parse_go(&format_go(d)), Ok(d));
+        }
+    }
+}

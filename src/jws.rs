@@ -106,3 +106,24 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn signatures_verify_only_with_their_token(payload in "\\PC{0,200}", id in "[a-z0-9]{6}", secret in "[a-z0-9]{16}", other in "[a-z0-9]{16}") {
+            let sig = compute_detached(&payload, &id, &secret);
+            proptest::prop_assert!(verify_detached(&payload, &sig, &id, &secret));
+            if other != secret {
+                proptest::prop_assert!(!verify_detached(&payload, &sig, &id, &other));
+            }
+        }
+
+        #[test]
+        fn hostile_signatures_never_panic(payload in "\\PC{0,50}", sig in "\\PC{0,120}") {
+            let _ = verify_detached(&payload, &sig, "abcdef", "0123456789abcdef");
+        }
+    }
+}

@@ -107,3 +107,22 @@ mod tests {
         assert!(ca_cert_hash(b"\x30\x03\x02\x01\x00").is_err());
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn ca_bundles_from_anywhere_never_panic(s in "(-----BEGIN CERTIFICATE-----\\n)?[A-Za-z0-9+/=\\n]{0,200}(-----END CERTIFICATE-----\\n)?") {
+            if let Ok(ders) = pem_bundle_to_der(s.as_bytes()) {
+                let _ = ca_cert_hashes(&ders);
+            }
+        }
+
+        #[test]
+        fn der_bytes_never_panic(b in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = ca_cert_hash(&b);
+        }
+    }
+}

@@ -454,3 +454,24 @@ mod tests {
         assert!(list(&long, secret, &mut out).is_err());
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+
+    proptest::proptest! {
+        /// Whatever bytes a server (or a man in the middle) sends, decoding fails cleanly.
+        #[test]
+        fn arbitrary_bytes_never_panic(b in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = secret(&b);
+            let _ = config_map_metadata(&b);
+            let _ = status(&b);
+            let mut out = Vec::new();
+            let _ = list(&b, secret, &mut out);
+            let mut with_magic = MAGIC.to_vec();
+            with_magic.extend_from_slice(&b);
+            let _ = list(&with_magic, secret, &mut out);
+            let _ = status(&with_magic);
+        }
+    }
+}

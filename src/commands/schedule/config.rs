@@ -128,3 +128,20 @@ mod tests {
         assert!(config_to_args("", Path::new("c")).unwrap().is_empty());
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+
+    proptest::proptest! {
+        /// A config file is outside input: any text gives flags or a usage error naming the
+        /// file, never a panic.
+        #[test]
+        fn any_config_text_is_handled(s in "\\PC{0,120}|([a-z-]{1,12}: [a-z0-9\\[\\], ]{0,12}\\n){0,5}") {
+            match config_to_args(&s, Path::new("/c.yaml")) {
+                Ok(args) => proptest::prop_assert!(args.iter().all(|a| a.starts_with("--"))),
+                Err(e) => proptest::prop_assert!(e.to_string().starts_with("config file /c.yaml: ")),
+            }
+        }
+    }
+}
