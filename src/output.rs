@@ -123,9 +123,14 @@ pub fn to_json<T: Serialize>(v: &T) -> Result<String> {
         .map_err(|e| Error::runtime(format!("cannot render JSON: {e}")))
 }
 
-/// YAML.
+/// YAML as kubectl writes it: long strings (a join command, certificate-authority-data) stay
+/// single plain or quoted scalars, never folded into `>-` blocks that tools reading a line at
+/// a time would split.
 pub fn to_yaml<T: Serialize>(v: &T) -> Result<String> {
-    serde_saphyr::to_string(v).map_err(|e| Error::runtime(format!("cannot render YAML: {e}")))
+    let mut o = serde_saphyr::SerializerOptions::default();
+    o.prefer_block_scalars = false;
+    serde_saphyr::to_string_with_options(v, o)
+        .map_err(|e| Error::runtime(format!("cannot render YAML: {e}")))
 }
 
 /// Widest a free-text cell (a description) may be in a table; `-o json|yaml` has the full value.
@@ -279,6 +284,23 @@ mod tests {
             let t = columns(&["A", "B"], vec![vec![s.clone(), "x".into()]], true);
             proptest::prop_assert_eq!(t.lines().count(), 1);
         }
+    }
+
+    #[test]
+    fn long_strings_are_not_folded_in_yaml() {
+        let cmd = format!(
+            "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef {}",
+            "--discovery-token-ca-cert-hash sha256:aa ".repeat(4)
+        );
+        let y =
+            to_yaml(&serde_json::json!({"joinCommand": cmd, "ca": "QUJD".repeat(100)})).unwrap();
+        assert!(
+            !y.contains(">-") && !y.contains(": >") && !y.contains(": |"),
+            "{y}"
+        );
+        assert_eq!(y.lines().count(), 2, "{y}");
+        let back: serde_json::Value = serde_saphyr::from_str(&y).unwrap();
+        assert_eq!(back["joinCommand"], cmd.as_str());
     }
 
     #[test]

@@ -80,8 +80,14 @@ pub async fn publish_new(
             });
         }
     };
-    for l in report.lines() {
-        crate::reporter::note(l);
+    // Per-sink progress for the sinks that hold the token; failures are said once, in the
+    // error below (not also as a progress line and a log line).
+    for r in &report.results {
+        if let Ok(o) = &r.result
+            && o.holds_ours()
+        {
+            crate::reporter::note(format!("{}: {}: {}", r.sink, o.word(), o.detail()));
+        }
     }
     match verdict(&report) {
         Verdict::Published => Ok(report),

@@ -381,7 +381,8 @@ pub async fn publish_all(sinks: &[Box<dyn Sink>], rec: &JoinRecord) -> PublishRe
         let result = s.publish(rec).await;
         match &result {
             Ok(o) => tracing::info!(sink, result = o.word(), "publish"),
-            Err(e) => tracing::warn!(sink, "publish failed: {e}"),
+            // Said once by the caller's error; a log line here would repeat it.
+            Err(e) => tracing::debug!(sink, "publish failed: {e}"),
         }
         results.push(SinkResult { sink, result });
     }
