@@ -4,7 +4,9 @@
 //! Rules: only tokens in scope (ids named on the command line, description prefix; label
 //! selectors are applied by the LIST) are considered. A named token always matches and may be
 //! never-expiring: naming it is the operator's explicit choice, as with `kubeadm token delete`. A token *matches* when it is expired, or older than `--older-than`, or
-//! when `--keep` is given (then every token in scope competes for the N places). Tokens that
+//! when `--keep` is given alone (then every token in scope competes for the N places). With
+//! both, `--keep N --older-than X` means "among those older than X (or expired), keep the
+//! newest N": younger tokens are not touched. Tokens that
 //! never expire are kept unless `--include-never-expiring`. Of the matches, the newest `keep`
 //! stay. A token that owns other objects (their ownerReferences point at it, like kubeadm's
 //! `kubeadm-certs` Secret) is never deleted without `--force`, because deleting it would
@@ -99,7 +101,8 @@ pub fn plan(cands: &[Candidate], p: &Policy) -> Vec<Decision> {
             (Some(age), Some(created)) => p.now.duration_since(created) >= age,
             _ => false,
         };
-        if !(named || expired || old || p.keep.is_some()) {
+        let keep_scope = p.keep.is_some() && p.older_than.is_none();
+        if !(named || expired || old || keep_scope) {
             continue;
         }
         if r.expires == Expiry::Never && !p.include_never_expiring && !named {
@@ -307,5 +310,34 @@ mod tests {
         let mut p = policy();
         p.older_than = Some(SignedDuration::from_hours(48));
         assert_eq!(verdicts(&c, &p), vec![("aaaaaa".into(), Verdict::Delete)]);
+    }
+
+    /// docs/workflows: "`prune --older-than 36h --keep 1`: among the tokens older than 36 hours,
+    /// keep the newest one". Tokens younger than 36 h are not even considered.
+    #[test]
+    fn keep_with_older_than_keeps_the_newest_among_the_old_ones() {
+        let c = vec![
+            rec("aaaaaa", 1, at(23), None),
+            rec("bbbbbb", 48, at(100), None),
+            rec("cccccc", 72, at(100), None),
+            rec("dddddd", 96, at(100), None),
+        ];
+        let mut p = policy();
+        p.older_than = Some(SignedDuration::from_hours(36));
+        p.keep = Some(1);
+        let d = plan(&c, &p);
+        let v = |i: usize| d.iter().find(|x| x.index == i).map(|x| x.verdict.clone());
+        assert_eq!(
+            v(0),
+            None,
+            "a token seconds old is never listed for deletion"
+        );
+        assert_eq!(v(1), Some(Verdict::Keep));
+        assert_eq!(v(2), Some(Verdict::Delete));
+        assert_eq!(v(3), Some(Verdict::Delete));
+        // --keep alone still makes every token compete.
+        p.older_than = None;
+        let d = plan(&c, &p);
+        assert_eq!(d.iter().filter(|x| x.verdict == Verdict::Delete).count(), 3);
     }
 }

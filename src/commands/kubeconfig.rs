@@ -58,6 +58,10 @@ pub struct Args {
     /// API server URL to put in the kubeconfig (default: the current context's).
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+    /// Do not check that --token exists in the cluster and is valid (for a kubeconfig meant for
+    /// another cluster; the check is also skipped when --server names another server).
+    #[arg(long, requires = "token")]
+    pub no_check: bool,
     /// PEM CA bundle to embed (default: the current context's CA).
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
@@ -159,6 +163,12 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<Document> {
     }
 
     let store = TokenStore::new(&c);
+    if let Some(t) = &token
+        && !a.no_check
+        && server == c.target.server
+    {
+        check_token(&store, t).await?;
+    }
     // Armed before the token exists: an interrupt before the kubeconfig is written rolls the
     // token back instead of leaving it behind.
     let mut armed = spec.is_some().then(Armed::new);
@@ -213,6 +223,37 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<Document> {
             detail: format!("the kubeconfig was not delivered; {state}"),
         },
     })
+}
+
+/// A kubeconfig for a token the cluster does not know (or will not accept) only fails later,
+/// on the node: check it now. The secret is compared, never printed.
+async fn check_token(store: &TokenStore, t: &crate::token::Token) -> Result<()> {
+    let id = &t.id;
+    let Some(found) = store.get(id).await? else {
+        return Err(Error::runtime(format!(
+            "bootstrap token {id} does not exist in kube-system: create it first, or pass \
+             --no-check for a kubeconfig meant for another cluster"
+        )));
+    };
+    let r = &found.record;
+    let problem = if r.token.as_ref().map(|x| x.expose()) != Some(t.expose()) {
+        Some("its secret does not match the token given".to_string())
+    } else if !r.problems.is_empty() {
+        Some(r.problems.join("; "))
+    } else if r.expires.is_expired(jiff::Timestamp::now()) {
+        Some("it has expired".to_string())
+    } else if !r.usages.iter().any(|u| u == "authentication") {
+        Some("it lacks the authentication usage".to_string())
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(p) => Err(Error::runtime(format!(
+            "bootstrap token {id} cannot authenticate a kubelet: {p}: create a fresh one \
+             (kubectl jointoken kubeconfig --create)"
+        ))),
+    }
 }
 
 fn emit(doc: &kc::Doc, a: &Args) -> Result<String> {

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde_json::json;
 
-use crate::cli::{GlobalArgs, OutputArgs};
+use crate::cli::{Format, GlobalArgs, OutputArgs};
 use crate::cluster;
 use crate::output::{self, Report};
 use crate::store::TokenStore;
@@ -43,6 +43,13 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<ListReport> {
     let c = cluster::connect(g).await?;
     let tokens = TokenStore::new(&c).list(a.selector.as_deref()).await?;
     crate::reporter::malformed_tokens(&tokens);
+    if tokens.is_empty() && !matches!(a.output.output, Format::Json | Format::Yaml) {
+        // kubectl's words for an empty result, on stderr: stdout stays empty for scripts.
+        crate::reporter::note(format!(
+            "No resources found in {} namespace.",
+            token::NAMESPACE
+        ));
+    }
     Ok(ListReport {
         tokens,
         now: Timestamp::now(),
@@ -121,9 +128,12 @@ impl Report for ListReport {
             .collect()
     }
 
+    /// Only valid tokens: `list -o name | xargs kubectl jointoken prune` must not meet a
+    /// malformed Secret that prune (rightly) refuses as an id.
     fn names(&self) -> Vec<String> {
         self.tokens
             .iter()
+            .filter(|t| t.problems.is_empty() && t.id.is_some())
             .map(|t| format!("secret/{}", t.name))
             .collect()
     }

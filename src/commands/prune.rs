@@ -122,6 +122,8 @@ pub struct PruneReport {
     pub items: Vec<Item>,
     /// Dry-run mode.
     pub dry_run: DryRun,
+    /// Whether the tokens were named on the command line (then keeping one is a failure).
+    pub named: bool,
 }
 
 impl PruneReport {
@@ -146,6 +148,21 @@ impl PruneReport {
 
     /// An error when any delete failed.
     pub fn failure(&self) -> Option<Error> {
+        // A token named on the command line that was kept (it owns other objects) is not what
+        // the operator asked for: fail, and say how to override.
+        let kept: Vec<&Item> = self
+            .items
+            .iter()
+            .filter(|i| self.named && i.action == Action::Kept)
+            .collect();
+        if let Some(first) = kept.first() {
+            return Some(Error::runtime(format!(
+                "{} named token(s) kept, first {}: {}",
+                kept.len(),
+                first.name,
+                first.reason
+            )));
+        }
         let failed: Vec<&Item> = self
             .items
             .iter()
@@ -267,6 +284,7 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PruneReport> {
     Ok(PruneReport {
         items,
         dry_run: mode,
+        named: !ids.is_empty(),
     })
 }
 

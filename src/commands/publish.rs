@@ -38,7 +38,8 @@ pub enum PublishFormat {
 /// --replace-newer.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Token id to publish (default: the newest valid token, filtered by --description/-l).
+    /// Token id to publish. Without it, -l SELECTOR or --description TEXT must narrow the choice,
+    /// and the newest valid token among those is published (and named on stderr).
     pub id: Option<String>,
     /// Where to publish: vault, file, secret (comma-separated; several in one run).
     #[arg(long = "to", value_enum, value_delimiter = ',', value_name = "SINKS")]
@@ -61,12 +62,15 @@ pub struct Args {
     pub sinks: SinkArgs,
 }
 
-/// Picks the token to publish: `id` if given, else the newest (latest created, then latest
-/// expiry) valid, unexpired token passing `description`.
+/// Picks the token to publish: `id` if given, else — only when the operator narrowed the
+/// choice with a label selector or `--description` — the newest (latest created, then latest
+/// expiry) valid, unexpired token among those. Never "the newest token in the cluster": that
+/// could be a token made for something else (a kubelet kubeconfig, a CI scanner).
 pub fn select<'a>(
     tokens: &'a [TokenRecord],
     id: Option<&TokenId>,
     description: Option<&str>,
+    narrowed_by_selector: bool,
     now: Timestamp,
 ) -> Result<&'a TokenRecord> {
     let usable =
@@ -87,6 +91,12 @@ pub fn select<'a>(
             )));
         }
         return Ok(t);
+    }
+    if description.is_none() && !narrowed_by_selector {
+        return Err(Error::usage(
+            "name the token to publish: `kubectl jointoken publish ID` (`kubectl jointoken list` \
+             shows ids), or choose among tokens with -l SELECTOR or --description TEXT",
+        ));
     }
     tokens
         .iter()
@@ -220,8 +230,15 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PublishOutcome> {
         &tokens,
         id.as_ref(),
         a.description.as_deref(),
+        a.selector.is_some(),
         Timestamp::now(),
     )?;
+    if id.is_none() {
+        crate::reporter::note(format!(
+            "publishing {} (the newest valid token matching the selection)",
+            chosen.display_token(false)
+        ));
+    }
     let token = chosen
         .token
         .clone()
@@ -308,19 +325,27 @@ mod tests {
         ];
         let id = |t: &TokenRecord| t.id.clone().unwrap().to_string();
         assert_eq!(
-            id(select(&ts, None, Some("rotate"), now).unwrap()),
+            id(select(&ts, None, Some("rotate"), false, now).unwrap()),
             "bbbbbb"
         );
-        assert_eq!(id(select(&ts, None, None, now).unwrap()), "dddddd");
+        // Without an id or a narrowing flag nothing is guessed.
+        let e = select(&ts, None, None, false, now).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("name the token to publish"), "{e}");
+        // A label selector (applied by the LIST) narrows the choice.
+        assert_eq!(id(select(&ts, None, None, true, now).unwrap()), "dddddd");
         let a = TokenId::parse("aaaaaa").unwrap();
-        assert_eq!(id(select(&ts, Some(&a), None, now).unwrap()), "aaaaaa");
+        assert_eq!(
+            id(select(&ts, Some(&a), None, false, now).unwrap()),
+            "aaaaaa"
+        );
         let c = TokenId::parse("cccccc").unwrap();
         assert!(
-            select(&ts, Some(&c), None, now)
+            select(&ts, Some(&c), None, false, now)
                 .unwrap_err()
                 .to_string()
                 .contains("expired")
         );
-        assert!(select(&ts, None, Some("nope"), now).is_err());
+        assert!(select(&ts, None, Some("nope"), false, now).is_err());
     }
 }
