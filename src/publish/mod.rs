@@ -9,6 +9,7 @@ pub mod ci;
 pub mod file;
 mod record;
 pub mod secret;
+mod validate;
 pub mod vault;
 
 use futures::future::BoxFuture;
