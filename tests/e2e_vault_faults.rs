@@ -187,18 +187,21 @@ fn fetch_refuses_records_built_for_a_shell_and_prints_only_rebuilt_commands() {
     let pin = ca_hash();
     let good_join =
         format!("kubeadm join 10.0.0.1:6443 --token {tok} --discovery-token-ca-cert-hash {pin}");
-    let put = |extra: &[String]| {
-        let mut a = vec![
-            "kv".to_string(),
-            "put".into(),
-            path.clone(),
+    // `bao kv put` with the default fields, each `key=value` in `over` replacing its key.
+    let put = |over: &[String]| {
+        let mut fields = vec![
             format!("token={tok}"),
             format!("token_id={}", id(&tok)),
             "api_server_endpoint=10.0.0.1:6443".into(),
             format!("ca_cert_hashes={pin}"),
         ];
-        a.extend_from_slice(extra);
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        for o in over {
+            let key = o.split('=').next().unwrap();
+            fields.retain(|f| f.split('=').next() != Some(key));
+            fields.push(o.clone());
+        }
+        let mut a = vec!["kv", "put", path.as_str()];
+        a.extend(fields.iter().map(String::as_str));
         h.bao(&a).ok();
     };
     let fetch = || ours(&h, &["fetch", "--path", &path], &[]);
@@ -667,6 +670,18 @@ fn a_refused_token_and_bad_addresses_are_named_as_such() {
         out.stderr
     );
     assert!(!out.stderr.contains("hunter2"), "{}", out.stderr);
+    // https:// to a server without TLS is told apart from an untrusted certificate (by the
+    // TLS error's type).
+    let https = h.vault_addr.replace("http://", "https://");
+    let out = publish(&[("VAULT_ADDR", &https)], &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "TLS with vault at {https} failed: the server does not speak TLS"
+        )),
+        "{}",
+        out.stderr
+    );
     delete_token(&h, &token);
 }
 

@@ -261,24 +261,24 @@ pub(super) enum TlsFailure {
 }
 
 /// Finds a rustls error in `e`'s source chain. `std::io::Error::source()` skips the error it
-/// wraps (it returns the inner error's own source), so wrapped errors are opened with
-/// `get_ref()` as well.
+/// wraps (it returns the inner error's own source), and the TLS stream nests io errors, so a
+/// wrapped error is opened with `get_ref()` instead.
 pub(super) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<TlsFailure> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
-        let inner = err
+        if let Some(r) = err.downcast_ref::<rustls::Error>() {
+            return Some(match r {
+                rustls::Error::InvalidMessage(_) => TlsFailure::NotTls,
+                _ => TlsFailure::Other,
+            });
+        }
+        cur = match err
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
-            .map(|i| i as &(dyn std::error::Error + 'static));
-        for candidate in [Some(err), inner].into_iter().flatten() {
-            if let Some(r) = candidate.downcast_ref::<rustls::Error>() {
-                return Some(match r {
-                    rustls::Error::InvalidMessage(_) => TlsFailure::NotTls,
-                    _ => TlsFailure::Other,
-                });
-            }
-        }
-        cur = err.source();
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
     }
     None
 }
@@ -297,8 +297,10 @@ mod tests {
             rustls::InvalidMessage::InvalidContentType,
         )));
         assert_eq!(tls_failure(&not_tls), Some(TlsFailure::NotTls));
-        let untrusted = Outer(std::io::Error::other(rustls::Error::InvalidCertificate(
-            rustls::CertificateError::UnknownIssuer,
+        // As the TLS stream reports it: an io error inside an io error.
+        let untrusted = Outer(std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
         )));
         assert_eq!(tls_failure(&untrusted), Some(TlsFailure::Other));
         // Text that merely mentions TLS is not a TLS error.
