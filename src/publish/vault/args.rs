@@ -108,8 +108,7 @@ pub struct VaultArgs {
     /// Secret path inside the mount, or mount/path without --mount [env: VAULT_SECRET_PATH].
     #[arg(long, value_name = "PATH")]
     pub path: Option<String>,
-    /// KV version of the mount; default: detected per mount (a contradicting value is
-    /// refused).
+    /// KV version of the mount; default: detected per mount.
     #[arg(long, value_enum, value_name = "1|2")]
     pub kv_version: Option<KvVersion>,
 }
