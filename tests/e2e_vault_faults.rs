@@ -765,3 +765,57 @@ fn cas_conflict_between_two_publishers_keeps_the_newer_token() {
     delete_token(&h, &older);
     delete_token(&h, &newer);
 }
+
+#[tokio::test]
+async fn secret_sink_rollback_restores_the_previous_data_or_deletes_what_it_created() {
+    use kubectl_jointoken::cli::GlobalArgs;
+    use kubectl_jointoken::publish::secret::{SecretArgs, SecretSink};
+    let Some(h) = common::harness() else { return };
+    let name = unique("kjt-rb-");
+    let args = SecretArgs {
+        secret_name: Some(name.clone()),
+        secret_namespace: Some("default".into()),
+        secret_context: None,
+    };
+    let g = GlobalArgs::default();
+    let (a, b) = (fake_token(), fake_token());
+    let ra = record(&a, "2030-01-01T00:00:00Z");
+    let rb = record(&b, "2030-01-02T00:00:00Z");
+    let token_id = || {
+        let out = h.kubectl(&[
+            "-n",
+            "default",
+            "get",
+            "secret",
+            &name,
+            "-o",
+            "jsonpath={.data.token_id}",
+        ]);
+        (out.code == 0).then(|| {
+            use base64::Engine;
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(out.stdout.trim())
+                .unwrap();
+            String::from_utf8(raw).unwrap()
+        })
+    };
+    let first = SecretSink::prepare(&args, &g).await.unwrap();
+    first.publish(&ra).await.unwrap();
+    let second = SecretSink::prepare(&args, &g).await.unwrap();
+    second.publish(&rb).await.unwrap();
+    assert_eq!(token_id().as_deref(), Some(id(&b)));
+    assert_eq!(
+        second.rollback(&rb).await.unwrap(),
+        format!(
+            "secret default/{name}: restored its previous data (token {})",
+            id(&a)
+        )
+    );
+    assert_eq!(token_id().as_deref(), Some(id(&a)));
+    // The first publish created the Secret: its rollback deletes exactly that object.
+    assert_eq!(
+        first.rollback(&ra).await.unwrap(),
+        format!("secret default/{name} deleted: this run created it")
+    );
+    assert_eq!(token_id(), None, "the Secret is gone");
+}
