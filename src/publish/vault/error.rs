@@ -13,7 +13,8 @@ pub enum VaultError {
         /// Vault's address.
         addr: String,
     },
-    /// 403 on a request; the token itself is valid (or could not be checked).
+    /// 403 on a request. Where the token was checked ([`super::Vault::explain`]) it is
+    /// valid and only its policies fall short; elsewhere it may be either.
     #[error(
         "permission denied (403) on {path}: the Vault token is invalid or its policies do not \
          grant {capability} on {path}: grant it or use a token whose policy does"
@@ -139,14 +140,6 @@ impl VaultError {
         matches!(
             self,
             VaultError::Timeout { sent: true, .. } | VaultError::Transport { sent: true, .. }
-        )
-    }
-
-    /// Whether this is a 403 (the policy, or the token itself).
-    pub fn is_forbidden(&self) -> bool {
-        matches!(
-            self,
-            VaultError::Forbidden { .. } | VaultError::TokenRefused { .. }
         )
     }
 

@@ -242,10 +242,11 @@ impl Vault {
         if e.is_timeout() {
             return VaultError::Timeout {
                 addr,
-                timeout: self
-                    .settings
-                    .timeout
-                    .map_or_else(|| "the connect limit".into(), crate::duration::format_go),
+                // Connecting has its own, shorter limit (the only one when the timeout is 0).
+                timeout: crate::duration::format_go(match self.settings.timeout {
+                    Some(t) if !e.is_connect() => t,
+                    t => t.map_or(CONNECT_TIMEOUT, |t| t.min(CONNECT_TIMEOUT)),
+                }),
                 chain,
                 sent,
             };
