@@ -601,7 +601,7 @@ _kubectl__jointoken() {
             return 0
             ;;
         kubectl__subcmd__jointoken__subcmd__kubeconfig)
-            opts="-n -v -h -V --token --create --ttl --usages --groups --description --service-account --duration --audience --bound-object-kind --bound-object-name --bound-object-uid --server --ca-file --output-file --force --dry-run --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            opts="-n -v -h -V --token --create --ttl --usages --groups --description --service-account --duration --audience --bound-object-kind --bound-object-name --bound-object-uid --server --no-check --ca-file --output-file --force --dry-run --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -72,7 +72,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand crea
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-client-key -d 'Client key (PEM) for TLS [env: VAULT_CLIENT_KEY]' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-skip-verify -d 'Do not verify Vault\'s certificate (true/false) [env: VAULT_SKIP_VERIFY]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-tls-server-name -d 'Name to verify Vault\'s certificate against [env: VAULT_TLS_SERVER_NAME]' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-timeout -d 'Timeout of each Vault request (Go duration or seconds) [env: VAULT_CLIENT_TIMEOUT; default 60s]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-timeout -d 'Timeout of each Vault request (Go duration or seconds; 0 = none) [env: VAULT_CLIENT_TIMEOUT; default 60s]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-auth -d 'How to log in' -r -f -a "token\t'A token: --vault-token-file, VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, then ~/.vault-token (a Vault Agent sink file works as --vault-token-file)'
 approle\t'AppRole: role id and secret id read from files'
 kubernetes\t'Kubernetes: a service-account JWT file'
@@ -181,6 +181,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kube
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l create -d 'Create a fresh bootstrap token for the kubeconfig (takes create\'s --ttl, --usages, --groups, --description)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l no-check -d 'Do not check that --token exists in the cluster and is valid (for a kubeconfig meant for another cluster; the check is also skipped when --server names another server)'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l force -d 'Replace --output-file if it exists'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -s V -l version -d 'Print version'
@@ -203,7 +204,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publ
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-client-key -d 'Client key (PEM) for TLS [env: VAULT_CLIENT_KEY]' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-skip-verify -d 'Do not verify Vault\'s certificate (true/false) [env: VAULT_SKIP_VERIFY]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-tls-server-name -d 'Name to verify Vault\'s certificate against [env: VAULT_TLS_SERVER_NAME]' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-timeout -d 'Timeout of each Vault request (Go duration or seconds) [env: VAULT_CLIENT_TIMEOUT; default 60s]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-timeout -d 'Timeout of each Vault request (Go duration or seconds; 0 = none) [env: VAULT_CLIENT_TIMEOUT; default 60s]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-auth -d 'How to log in' -r -f -a "token\t'A token: --vault-token-file, VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, then ~/.vault-token (a Vault Agent sink file works as --vault-token-file)'
 approle\t'AppRole: role id and secret id read from files'
 kubernetes\t'Kubernetes: a service-account JWT file'
@@ -247,7 +248,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetc
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-client-key -d 'Client key (PEM) for TLS [env: VAULT_CLIENT_KEY]' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-skip-verify -d 'Do not verify Vault\'s certificate (true/false) [env: VAULT_SKIP_VERIFY]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-tls-server-name -d 'Name to verify Vault\'s certificate against [env: VAULT_TLS_SERVER_NAME]' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-timeout -d 'Timeout of each Vault request (Go duration or seconds) [env: VAULT_CLIENT_TIMEOUT; default 60s]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-timeout -d 'Timeout of each Vault request (Go duration or seconds; 0 = none) [env: VAULT_CLIENT_TIMEOUT; default 60s]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-auth -d 'How to log in' -r -f -a "token\t'A token: --vault-token-file, VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, then ~/.vault-token (a Vault Agent sink file works as --vault-token-file)'
 approle\t'AppRole: role id and secret id read from files'
 kubernetes\t'Kubernetes: a service-account JWT file'
@@ -342,7 +343,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand sche
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-client-key -d 'Client key (PEM) for TLS [env: VAULT_CLIENT_KEY]' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-skip-verify -d 'Do not verify Vault\'s certificate (true/false) [env: VAULT_SKIP_VERIFY]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-tls-server-name -d 'Name to verify Vault\'s certificate against [env: VAULT_TLS_SERVER_NAME]' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-timeout -d 'Timeout of each Vault request (Go duration or seconds) [env: VAULT_CLIENT_TIMEOUT; default 60s]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-timeout -d 'Timeout of each Vault request (Go duration or seconds; 0 = none) [env: VAULT_CLIENT_TIMEOUT; default 60s]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l vault-auth -d 'How to log in' -r -f -a "token\t'A token: --vault-token-file, VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, then ~/.vault-token (a Vault Agent sink file works as --vault-token-file)'
 approle\t'AppRole: role id and secret id read from files'
 kubernetes\t'Kubernetes: a service-account JWT file'

@@ -104,12 +104,18 @@ pub async fn run(_g: &GlobalArgs, a: &Args) -> Result<String> {
     }
     let (v, loc) = vault::open(&a.vault).await?;
     let place = format!("vault {}", loc.display());
-    let (fields, _) = v.read(&loc, None).await?.ok_or_else(|| {
+    let read = match v.read(&loc, None).await {
+        Ok(r) => r,
+        Err(e) => return Err(v.explain(e).await.into()),
+    };
+    let (fields, _) = read.ok_or_else(|| {
         Error::runtime(format!(
             "nothing is published at {place}: check --mount/--path, or publish first \
              (kubectl jointoken publish --to vault)"
         ))
     })?;
+    // Every field is validated and the printed command is rebuilt from the validated parts:
+    // a stored command string never reaches stdout (a node may pipe it into a shell).
     let rec = JoinRecord::from_fields(&fields, &place)?;
     check_fresh(&rec, Timestamp::now(), &place)?;
     if let Some(p) = &a.kubeconfig_out {

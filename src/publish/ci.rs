@@ -1,7 +1,10 @@
 //! CI formats on stdout: GitHub Actions (mask first, then outputs) and a GitLab dotenv report.
-//! Both hold the secret, so they are opt-in `--format` values of `publish`.
+//! Both hold the secret, so they are opt-in `--format` values of `publish`. The GitLab
+//! report goes to stdout (the job redirects it); the one file this module writes,
+//! `$GITHUB_OUTPUT`, is created 0600 when it does not exist yet.
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use super::JoinRecord;
@@ -24,9 +27,13 @@ pub fn github_actions(rec: &JoinRecord, github_output: Option<&Path>) -> Result<
         .map(|(k, v)| format!("{k}={v}\n"))
         .collect();
     match github_output {
+        // The mode applies only when the file is created: a runner-made file keeps its own.
+        // Created 0600 from the start, never widened and narrowed later, so no other user
+        // can open it in between.
         Some(p) => std::fs::OpenOptions::new()
             .append(true)
             .create(true)
+            .mode(0o600)
             .open(p)
             .and_then(|mut f| f.write_all(outputs.as_bytes()))
             .map_err(|source| Error::Io {
@@ -100,5 +107,20 @@ mod tests {
             out.lines().count() < 10,
             "GitLab limits dotenv reports to few variables"
         );
+    }
+
+    #[test]
+    fn github_output_is_created_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("github_output");
+        github_actions(&record(None), Some(&p)).unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+        // An existing file keeps the runner's mode.
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        github_actions(&record(None), Some(&p)).unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640, "{mode:o}");
     }
 }

@@ -1,8 +1,10 @@
 //! The file sink and the text formats a record is written in: the join command alone, an
 //! env file (shell `source` / systemd `EnvironmentFile=`), or JSON. Files are written through
-//! [`crate::kubeconfig::write_secret_file`]: atomic, mode 0600 from creation.
+//! [`crate::kubeconfig::write_secret_file`]: atomic, mode 0600 from creation. The sink keeps
+//! what the file held before (in memory) so that a rollback can put it back.
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use futures::future::BoxFuture;
 
@@ -70,6 +72,35 @@ pub fn render(rec: &JoinRecord, format: FileFormat) -> Result<String> {
 pub struct FileSink {
     path: PathBuf,
     format: FileFormat,
+    /// Set by a publish that wrote: what to put back on rollback.
+    undo: Mutex<Option<Undo>>,
+}
+
+/// What one publish replaced. Debug is redacted: both hold the record's secret.
+struct Undo {
+    /// The file's previous content; `None` when there was no file.
+    before: Option<Vec<u8>>,
+    /// What we wrote, to tell whether the file changed since.
+    written: Vec<u8>,
+}
+
+impl std::fmt::Debug for Undo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Undo(<redacted>)")
+    }
+}
+
+/// Reads a file; `None` when it does not exist.
+fn read_opt(path: &std::path::Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::Io {
+            action: "cannot read",
+            path: path.display().to_string(),
+            source,
+        }),
+    }
 }
 
 impl FileSink {
@@ -82,6 +113,7 @@ impl FileSink {
         Ok(FileSink {
             path,
             format: a.file_format,
+            undo: Mutex::new(None),
         })
     }
 }
@@ -94,8 +126,41 @@ impl Sink for FileSink {
     fn publish<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(async move {
             let text = render(rec, self.format)?;
+            let before = read_opt(&self.path)?;
             crate::kubeconfig::write_secret_file(&self.path, text.as_bytes(), true)?;
+            *self.undo.lock().unwrap_or_else(|e| e.into_inner()) = Some(Undo {
+                before,
+                written: text.into_bytes(),
+            });
             Ok(Outcome::Written(self.path.display().to_string()))
+        })
+    }
+
+    fn rollback<'a>(&'a self, _rec: &'a JoinRecord) -> BoxFuture<'a, Result<String>> {
+        Box::pin(async move {
+            let p = self.path.display();
+            let Some(undo) = self.undo.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+                return Ok(format!("{p} left as it is: this run wrote nothing there"));
+            };
+            if read_opt(&self.path)?.as_deref() != Some(&undo.written[..]) {
+                return Ok(format!(
+                    "{p} left as it is: it changed since this run wrote it"
+                ));
+            }
+            match undo.before {
+                Some(b) => {
+                    crate::kubeconfig::write_secret_file(&self.path, &b, true)?;
+                    Ok(format!("{p}: restored its previous content"))
+                }
+                None => {
+                    std::fs::remove_file(&self.path).map_err(|source| Error::Io {
+                        action: "cannot remove",
+                        path: p.to_string(),
+                        source,
+                    })?;
+                    Ok(format!("{p} removed: it did not exist before"))
+                }
+            }
         })
     }
 }
@@ -156,5 +221,53 @@ mod tests {
             file_format: FileFormat::Json,
         });
         assert!(missing.is_err());
+    }
+
+    #[tokio::test]
+    async fn rollback_restores_the_previous_content_or_removes_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("join");
+        let sink = || {
+            FileSink::prepare(&FileArgs {
+                file: Some(p.clone()),
+                file_format: FileFormat::Join,
+            })
+            .unwrap()
+        };
+        let r = record(None);
+        // Nothing written: nothing touched.
+        std::fs::write(&p, "old\n").unwrap();
+        let s = sink();
+        assert_eq!(
+            s.rollback(&r).await.unwrap(),
+            format!(
+                "{} left as it is: this run wrote nothing there",
+                p.display()
+            )
+        );
+        // Replaced content comes back, 0600, atomically (no stray temp file).
+        s.publish(&r).await.unwrap();
+        assert_eq!(
+            s.rollback(&r).await.unwrap(),
+            format!("{}: restored its previous content", p.display())
+        );
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "old\n");
+        assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // A file this run created is removed.
+        std::fs::remove_file(&p).unwrap();
+        let s = sink();
+        s.publish(&r).await.unwrap();
+        assert_eq!(
+            s.rollback(&r).await.unwrap(),
+            format!("{} removed: it did not exist before", p.display())
+        );
+        assert!(!p.exists());
+        // A file changed by someone else since is left alone.
+        let s = sink();
+        s.publish(&r).await.unwrap();
+        std::fs::write(&p, "theirs\n").unwrap();
+        assert!(s.rollback(&r).await.unwrap().contains("changed since"));
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "theirs\n");
     }
 }

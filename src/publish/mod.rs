@@ -7,188 +7,18 @@
 
 pub mod ci;
 pub mod file;
+mod record;
 pub mod secret;
+mod validate;
 pub mod vault;
-
-use std::collections::BTreeMap;
-use std::fmt;
 
 use futures::future::BoxFuture;
 use jiff::Timestamp;
 
+pub use record::{JoinRecord, field};
+
 use crate::cli::GlobalArgs;
-use crate::join::JoinInfo;
-use crate::token::{self, Token};
 use crate::{Error, Result};
-
-/// Record field names, in the order they are written (documented in docs/VAULT.md).
-pub mod field {
-    /// `kubeadm join …` for a worker: what nodes read with `-field=join_command`.
-    pub const JOIN_COMMAND: &str = "join_command";
-    /// `id.secret`.
-    pub const TOKEN: &str = "token";
-    /// The public id.
-    pub const TOKEN_ID: &str = "token_id";
-    /// RFC 3339 UTC expiry; empty when the token never expires.
-    pub const EXPIRATION: &str = "expiration";
-    /// `host:port` of the apiserver.
-    pub const API_SERVER_ENDPOINT: &str = "api_server_endpoint";
-    /// `sha256:<hex>` pins, comma-separated.
-    pub const CA_CERT_HASHES: &str = "ca_cert_hashes";
-    /// The cluster CA bundle (PEM, public), so a node can write a bootstrap kubeconfig.
-    pub const CA_CERT: &str = "ca_cert";
-    /// The control-plane join command, only when a certificate key was given.
-    pub const CONTROL_PLANE_JOIN_COMMAND: &str = "control_plane_join_command";
-}
-
-/// Everything a joining node needs, in the one shape every sink writes. Its Debug output is
-/// redacted: the token and both join commands carry the secret.
-#[derive(Clone, PartialEq, Eq)]
-pub struct JoinRecord {
-    /// The token.
-    pub token: Token,
-    /// Expiry; `None` = never.
-    pub expiration: Option<Timestamp>,
-    /// `host:port`.
-    pub api_server_endpoint: String,
-    /// `sha256:<hex>` per CA certificate.
-    pub ca_cert_hashes: Vec<String>,
-    /// PEM bundle of the cluster CA (may be empty when read from an older record).
-    pub ca_cert: String,
-    /// Certificate key for control-plane joins.
-    pub certificate_key: Option<String>,
-}
-
-impl fmt::Debug for JoinRecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinRecord")
-            .field("token", &self.token.masked())
-            .field("expiration", &self.expiration)
-            .field("api_server_endpoint", &self.api_server_endpoint)
-            .field("ca_cert_hashes", &self.ca_cert_hashes)
-            .field(
-                "certificate_key",
-                &self.certificate_key.as_ref().map(|_| "<redacted>"),
-            )
-            .finish()
-    }
-}
-
-impl JoinRecord {
-    /// The record for `token` joining the cluster `join` describes.
-    pub fn new(
-        token: Token,
-        expiration: Option<Timestamp>,
-        join: &JoinInfo,
-        ca_der: &[Vec<u8>],
-    ) -> Self {
-        JoinRecord {
-            token,
-            expiration,
-            api_server_endpoint: join.endpoint.clone(),
-            ca_cert_hashes: join.ca_cert_hashes.clone(),
-            ca_cert: crate::pki::der_to_pem_bundle(ca_der),
-            certificate_key: join.certificate_key.clone(),
-        }
-    }
-
-    /// The worker join command.
-    pub fn join_command(&self) -> String {
-        crate::join::command(
-            &self.api_server_endpoint,
-            &self.token.expose(),
-            &self.ca_cert_hashes,
-            None,
-        )
-    }
-
-    /// The control-plane join command, when a certificate key was given.
-    pub fn control_plane_join_command(&self) -> Option<String> {
-        self.certificate_key.as_deref().map(|k| {
-            crate::join::command(
-                &self.api_server_endpoint,
-                &self.token.expose(),
-                &self.ca_cert_hashes,
-                Some(k),
-            )
-        })
-    }
-
-    /// The expiry as written: RFC 3339 UTC, or empty for "never".
-    pub fn expiration_text(&self) -> String {
-        self.expiration
-            .map(token::format_expiration)
-            .unwrap_or_default()
-    }
-
-    /// The record's fields, in their documented order; every value is a string so that KV
-    /// reads (`-field=…`), env files and Secrets all see the same text.
-    pub fn fields(&self) -> Vec<(&'static str, String)> {
-        let mut v = vec![
-            (field::JOIN_COMMAND, self.join_command()),
-            (field::TOKEN, self.token.expose()),
-            (field::TOKEN_ID, self.token.id.to_string()),
-            (field::EXPIRATION, self.expiration_text()),
-            (field::API_SERVER_ENDPOINT, self.api_server_endpoint.clone()),
-            (field::CA_CERT_HASHES, self.ca_cert_hashes.join(",")),
-            (field::CA_CERT, self.ca_cert.clone()),
-        ];
-        if let Some(cp) = self.control_plane_join_command() {
-            v.push((field::CONTROL_PLANE_JOIN_COMMAND, cp));
-        }
-        v
-    }
-
-    /// The fields as a JSON object of strings (Vault data, `-o json`, the json file format).
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::Value::Object(
-            self.fields()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
-                .collect(),
-        )
-    }
-
-    /// Parses a published record (from Vault) back; `what` names where it came from.
-    pub fn from_fields(map: &BTreeMap<String, String>, what: &str) -> Result<Self> {
-        let get = |k: &str| map.get(k).map(String::as_str);
-        let bad = |msg: String| Error::runtime(format!("{what} is not a join record: {msg}"));
-        let token: Token = get(field::TOKEN)
-            .ok_or_else(|| bad(format!("field {} is missing", field::TOKEN)))?
-            .parse()
-            .map_err(|e: String| bad(e))?;
-        let expiration = match get(field::EXPIRATION).unwrap_or("") {
-            "" => None,
-            s => Some(
-                s.parse::<Timestamp>()
-                    .map_err(|_| bad(format!("unparseable {} {s:?}", field::EXPIRATION)))?,
-            ),
-        };
-        let api_server_endpoint = get(field::API_SERVER_ENDPOINT)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| bad(format!("field {} is missing", field::API_SERVER_ENDPOINT)))?
-            .to_string();
-        let ca_cert_hashes: Vec<String> = get(field::CA_CERT_HASHES)
-            .unwrap_or("")
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect();
-        let certificate_key = get(field::CONTROL_PLANE_JOIN_COMMAND).and_then(|c| {
-            c.split_once("--certificate-key ")
-                .map(|(_, k)| k.split_whitespace().next().unwrap_or("").to_string())
-        });
-        Ok(JoinRecord {
-            token,
-            expiration,
-            api_server_endpoint,
-            ca_cert_hashes,
-            ca_cert: get(field::CA_CERT).unwrap_or("").to_string(),
-            certificate_key,
-        })
-    }
-}
 
 /// What a sink already holds, as far as the "newer token wins" rule needs to know.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -224,7 +54,7 @@ pub fn decide(existing: Option<&Existing>, ours: &JoinRecord) -> Decision {
         if e.is_empty() {
             Some((true, None))
         } else {
-            token::parse_expiration(e).map(|t| (false, Some(t)))
+            crate::token::parse_expiration(e).map(|t| (false, Some(t)))
         }
     };
     match (key(&ex.expiration), key(&ours.expiration_text())) {
@@ -273,16 +103,10 @@ pub trait Sink: Send + Sync {
     fn name(&self) -> String;
     /// Publishes `rec`.
     fn publish<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<Outcome>>;
-    /// Undoes a publish of `rec` whose token is about to be deleted: restores what the sink
-    /// held before where it can, and returns a sentence saying what it did.
-    fn rollback<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<String>> {
-        Box::pin(async move {
-            Ok(format!(
-                "not restored: it names deleted token {}; publish a valid token there",
-                rec.token.id
-            ))
-        })
-    }
+    /// Undoes this sink's publish of `rec` (its token is being deleted): restores what was
+    /// there before when the sink can, and touches nothing that no longer holds `rec`. Returns
+    /// one sentence saying what was restored or why nothing was.
+    fn rollback<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<String>>;
 }
 
 /// One sink's result.
@@ -469,75 +293,6 @@ pub(crate) mod tests {
             ca_cert: "-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n".into(),
             certificate_key: None,
         }
-    }
-
-    #[test]
-    fn fields_are_strings_in_documented_order() {
-        let r = record(Some("2026-11-24T08:00:00Z"));
-        let names: Vec<_> = r.fields().iter().map(|(k, _)| *k).collect();
-        assert_eq!(
-            names,
-            [
-                "join_command",
-                "token",
-                "token_id",
-                "expiration",
-                "api_server_endpoint",
-                "ca_cert_hashes",
-                "ca_cert"
-            ]
-        );
-        let j = r.to_json();
-        assert_eq!(
-            j["join_command"],
-            "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef \
-             --discovery-token-ca-cert-hash sha256:aa --discovery-token-ca-cert-hash sha256:bb"
-        );
-        assert_eq!(j["expiration"], "2026-11-24T08:00:00Z");
-        assert_eq!(j["ca_cert_hashes"], "sha256:aa,sha256:bb");
-        assert!(j.get("control_plane_join_command").is_none());
-        assert_eq!(record(None).to_json()["expiration"], "");
-    }
-
-    #[test]
-    fn control_plane_command_only_with_a_key_and_round_trips() {
-        let mut r = record(Some("2026-11-24T08:00:00Z"));
-        r.certificate_key = Some("ab".repeat(32));
-        let j = r.to_json();
-        assert!(
-            j["control_plane_join_command"]
-                .as_str()
-                .unwrap()
-                .ends_with(&format!(
-                    "--control-plane --certificate-key {}",
-                    "ab".repeat(32)
-                ))
-        );
-        let map: BTreeMap<String, String> =
-            r.fields().into_iter().map(|(k, v)| (k.into(), v)).collect();
-        assert_eq!(JoinRecord::from_fields(&map, "x").unwrap(), r);
-    }
-
-    #[test]
-    fn parsing_rejects_what_is_not_a_record() {
-        let mut map: BTreeMap<String, String> = BTreeMap::new();
-        map.insert("foo".into(), "bar".into());
-        let e = JoinRecord::from_fields(&map, "vault secret/x")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("vault secret/x is not a join record") && e.contains("token"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn debug_never_shows_the_secret() {
-        let mut r = record(None);
-        r.certificate_key = Some("ab".repeat(32));
-        let d = format!("{r:?}");
-        assert!(!d.contains("0123456789abcdef"), "{d}");
-        assert!(!d.contains(&"ab".repeat(32)), "{d}");
     }
 
     #[test]

@@ -1,14 +1,17 @@
 //! The Secret sink: the join record as an Opaque Kubernetes Secret, in a namespace and
 //! kubeconfig context of the user's choice (for in-cluster consumers such as a machine
-//! controller). Written with server-side apply, so re-publishing updates it in place.
+//! controller). Written with server-side apply, so re-publishing updates it in place; the
+//! sink remembers what it replaced so that a rollback can restore it (or delete the Secret it
+//! created).
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use futures::future::BoxFuture;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
 
 use super::{Decision, Existing, JoinRecord, Outcome, Sink, decide, field};
 use crate::cli::GlobalArgs;
@@ -39,6 +42,16 @@ pub struct SecretSink {
     namespace: String,
     name: String,
     replace_newer: bool,
+    /// Set by a publish that wrote: what to put back on rollback.
+    undo: Mutex<Option<Undo>>,
+}
+
+/// What one publish replaced.
+struct Undo {
+    /// The Secret's previous data; `None` when this run created it.
+    before: Option<BTreeMap<String, ByteString>>,
+    /// The uid of the Secret as written, so a rollback deletes exactly that object.
+    uid: Option<String>,
 }
 
 impl SecretSink {
@@ -66,6 +79,7 @@ impl SecretSink {
             namespace,
             name,
             replace_newer: false,
+            undo: Mutex::new(None),
         };
         sink.existing().await?;
         Ok(sink)
@@ -81,22 +95,18 @@ impl SecretSink {
         Api::namespaced(self.cluster.client.clone(), &self.namespace)
     }
 
-    async fn existing(&self) -> Result<Option<Existing>> {
-        let s = self.api().get_opt(&self.name).await.map_err(|e| {
+    async fn get(&self) -> Result<Option<Secret>> {
+        self.api().get_opt(&self.name).await.map_err(|e| {
             crate::cluster::kube_error(
                 format!("cannot read Secret {}/{}", self.namespace, self.name),
                 e,
                 &self.cluster.target,
             )
-        })?;
-        Ok(s.and_then(|s| {
-            let d = s.data?;
-            let get = |k: &str| d.get(k).map(|v| String::from_utf8_lossy(&v.0).into_owned());
-            Some(Existing {
-                token_id: get(field::TOKEN_ID)?,
-                expiration: get(field::EXPIRATION).unwrap_or_default(),
-            })
-        }))
+        })
+    }
+
+    async fn existing(&self) -> Result<Option<Existing>> {
+        Ok(self.get().await?.as_ref().and_then(existing_of))
     }
 
     /// The Secret for `rec`.
@@ -120,6 +130,16 @@ impl SecretSink {
     }
 }
 
+/// The token id and expiry a Secret's data names.
+fn existing_of(s: &Secret) -> Option<Existing> {
+    let d = s.data.as_ref()?;
+    let get = |k: &str| d.get(k).map(|v| String::from_utf8_lossy(&v.0).into_owned());
+    Some(Existing {
+        token_id: get(field::TOKEN_ID)?,
+        expiration: get(field::EXPIRATION).unwrap_or_default(),
+    })
+}
+
 impl Sink for SecretSink {
     fn name(&self) -> String {
         format!("secret {}/{}", self.namespace, self.name)
@@ -128,7 +148,8 @@ impl Sink for SecretSink {
     fn publish<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(async move {
             let place = format!("{}/{}", self.namespace, self.name);
-            if let Some(ex) = self.existing().await? {
+            let before = self.get().await?;
+            if let Some(ex) = before.as_ref().and_then(existing_of) {
                 match decide(Some(&ex), rec) {
                     Decision::KeepNewer if !self.replace_newer => {
                         return Ok(Outcome::KeptNewer(format!(
@@ -139,18 +160,85 @@ impl Sink for SecretSink {
                     _ => {}
                 }
             }
-            let pp = PatchParams::apply("kubectl-jointoken").force();
-            self.api()
-                .patch(&self.name, &pp, &Patch::Apply(self.object(rec)))
-                .await
-                .map_err(|e| {
-                    crate::cluster::kube_error(
-                        format!("cannot write Secret {place}"),
-                        e,
-                        &self.cluster.target,
-                    )
-                })?;
+            let written = self.apply(self.object(rec), &place).await?;
+            *self.undo.lock().unwrap_or_else(|e| e.into_inner()) = Some(Undo {
+                before: before.map(|s| s.data.unwrap_or_default()),
+                uid: written.metadata.uid,
+            });
             Ok(Outcome::Written(place))
         })
+    }
+
+    fn rollback<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<String>> {
+        Box::pin(async move {
+            let place = format!("secret {}/{}", self.namespace, self.name);
+            let Some(undo) = self.undo.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+                return Ok(format!(
+                    "{place} left as it is: this run wrote nothing there"
+                ));
+            };
+            let id = rec.token.id.as_str();
+            let now = self.get().await?;
+            if now
+                .as_ref()
+                .and_then(existing_of)
+                .map(|e| e.token_id)
+                .as_deref()
+                != Some(id)
+            {
+                return Ok(format!(
+                    "{place} left as it is: it does not name token {id}"
+                ));
+            }
+            match undo.before {
+                Some(data) => {
+                    let restored = data
+                        .get(field::TOKEN_ID)
+                        .map(|v| String::from_utf8_lossy(&v.0).into_owned())
+                        .unwrap_or_else(|| "none".into());
+                    let mut obj = self.object(rec);
+                    obj.data = Some(data);
+                    self.apply(obj, &place).await?;
+                    Ok(format!(
+                        "{place}: restored its previous data (token {restored})"
+                    ))
+                }
+                None => {
+                    // Only the very object this run created: a re-created one has another uid.
+                    let dp = DeleteParams {
+                        preconditions: Some(Preconditions {
+                            uid: undo.uid,
+                            resource_version: None,
+                        }),
+                        ..Default::default()
+                    };
+                    self.api().delete(&self.name, &dp).await.map_err(|e| {
+                        crate::cluster::kube_error(
+                            format!("cannot delete {place}"),
+                            e,
+                            &self.cluster.target,
+                        )
+                    })?;
+                    Ok(format!("{place} deleted: this run created it"))
+                }
+            }
+        })
+    }
+}
+
+impl SecretSink {
+    /// Server-side applies `obj` (our field manager owns every data key it writes).
+    async fn apply(&self, obj: Secret, place: &str) -> Result<Secret> {
+        let pp = PatchParams::apply("kubectl-jointoken").force();
+        self.api()
+            .patch(&self.name, &pp, &Patch::Apply(obj))
+            .await
+            .map_err(|e| {
+                crate::cluster::kube_error(
+                    format!("cannot write Secret {place}"),
+                    e,
+                    &self.cluster.target,
+                )
+            })
     }
 }
