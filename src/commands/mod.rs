@@ -9,6 +9,7 @@ pub mod list;
 pub mod prune;
 pub mod publish;
 pub mod schedule;
+pub mod setup;
 
 use clap::{Parser, Subcommand};
 
@@ -62,6 +63,8 @@ pub enum Command {
     GenerateDocs(completion::GenerateArgs),
     /// Install and manage the systemd timer that rotates and publishes tokens.
     Schedule(schedule::Args),
+    /// Create the RBAC and cluster-info that bootstrap tokens need, as kubeadm does.
+    Setup(setup::Args),
 }
 
 /// Runs the parsed command and returns what goes to stdout.
@@ -110,5 +113,18 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
         Command::GenerateDocs(a) => completion::generate(&a).await,
         Command::Fetch(a) => fetch::run(g, &a).await,
         Command::Schedule(a) => schedule::run(g, &a).await,
+        Command::Setup(a) if a.print => setup::print(g, &a).await,
+        Command::Setup(a) => {
+            let report = setup::run(g, &a).await?;
+            let text = output::render(&report, &a.output)?;
+            match report.failure() {
+                // Print every object's result before failing, as prune does.
+                Some(e) => {
+                    print!("{text}");
+                    Err(e)
+                }
+                None => Ok(text),
+            }
+        }
     }
 }
