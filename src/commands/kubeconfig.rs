@@ -54,9 +54,12 @@ pub struct Args {
     /// UID of the bound object.
     #[arg(long, value_name = "UID", requires = "bound_object_kind")]
     pub bound_object_uid: Option<String>,
-    /// API server URL to put in the kubeconfig (default: the current context's).
-    #[arg(long, value_name = "URL")]
+    /// API server URL to put in the kubeconfig (default: https:// + the join endpoint).
+    #[arg(long, value_name = "URL", conflicts_with = "endpoint")]
     pub server: Option<String>,
+    /// Join endpoint (the kubeconfig's server is https://HOST:PORT).
+    #[command(flatten)]
+    pub endpoint: crate::cli::EndpointArgs,
     /// PEM CA bundle to embed (default: the current context's CA).
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
@@ -113,7 +116,13 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<String> {
         None => None,
     };
     let c = cluster::connect(g).await?;
-    let server = a.server.clone().unwrap_or_else(|| c.target.server.clone());
+    let server = match &a.server {
+        Some(s) => s.clone(),
+        None => format!(
+            "https://{}",
+            crate::join::resolve_endpoint(&c, a.endpoint.endpoint.as_deref()).await
+        ),
+    };
     let ca = ca_override.unwrap_or_else(|| c.target.ca_certs.clone());
     if ca.is_empty() {
         return Err(Error::Config(format!(
