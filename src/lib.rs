@@ -11,7 +11,7 @@
 //!   [`prune`]: which tokens a prune removes; [`kubeconfig`]: kubeconfig documents and atomic
 //!   0600 files; [`cluster`]: kubeconfig resolution and the client.
 //! - [`bootstrap_rbac`]: kubeadm's bootstrapper RBAC and cluster-info objects (for `setup`);
-//!   [`cluster_info`]: the cluster-info kubeconfig.
+//!   [`cluster_info`]: the cluster-info kubeconfig; [`verify`]: the checks `verify` runs.
 //! - [`error`]: the typed error and the exit-code mapping.
 //!
 //! Every binary is a three-line `main` that calls [`main`] with the [`Tool`] it is, so
@@ -40,6 +40,7 @@ pub mod signals;
 pub mod store;
 pub mod systemd;
 pub mod token;
+pub mod verify;
 
 use std::ffi::OsString;
 use std::io::Write;
