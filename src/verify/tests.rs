@@ -51,7 +51,7 @@ fn join_commands_kubeconfigs_and_bare_tokens_are_read() {
     )
     .unwrap();
     assert_eq!(v.endpoint, "10.0.0.1:6443");
-    assert_eq!(v.pins, [pin.clone()]);
+    assert_eq!(v.pins, std::slice::from_ref(&pin));
     assert_eq!(v.token, token());
     let v = node_view(
         &format!("kubeadm join --token=abcdef.0123456789abcdef h:1 --discovery-token-ca-cert-hash={pin} --control-plane"),
