@@ -469,13 +469,24 @@ pub fn csr_check(groups: &[String], may_create: bool, auto_approved: bool) -> Ch
     } else {
         extra.join(",")
     };
+    // setup always binds kubeadm's default group; name only the others.
+    let others: Vec<&str> = extra
+        .iter()
+        .copied()
+        .filter(|g| *g != crate::token::DEFAULT_GROUP)
+        .collect();
+    let setup = if others.is_empty() {
+        "kubectl jointoken setup".to_string()
+    } else {
+        format!("kubectl jointoken setup --groups {}", others.join(","))
+    };
     if !may_create {
         return Check::fail(
             N,
             format!(
                 "the token may not create CertificateSigningRequests, so a kubelet cannot ask for \
                  its certificate: no binding of ClusterRole system:node-bootstrapper{} covers \
-                 {which}: run `kubectl jointoken setup --groups {which}`",
+                 {which}: run `{setup}`",
                 if auto_approved {
                     ""
                 } else {
@@ -490,7 +501,7 @@ pub fn csr_check(groups: &[String], may_create: bool, auto_approved: bool) -> Ch
             format!(
                 "may create CSRs, but no binding of {NODECLIENT_ROLE} covers {which}: its CSRs are \
                  not auto-approved, so `kubectl jointoken approve` (or an admin) must approve them; \
-                 `kubectl jointoken setup --groups {which}` auto-approves them"
+                 `{setup}` auto-approves them"
             ),
         );
     }
