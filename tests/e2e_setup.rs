@@ -418,4 +418,100 @@ fn bare_cluster_from_setup_to_a_kubelet_certificate() {
     let conditions = mine["status"]["conditions"].to_string();
     assert!(conditions.contains("Approved"), "{conditions}");
     assert!(mine["status"]["certificate"].is_string());
+
+    // With the controller-manager frozen (SIGSTOP), a new token is never signed: verify blames
+    // the bootstrap signer, not the token.
+    let pid = std::fs::read_to_string(h.dir.join("run/kube-controller-manager.pid")).unwrap();
+    let frozen = Frozen(pid.trim().to_string());
+    signal(&frozen.0, "-STOP");
+    let r = create(&h, &["--ttl", "30m"]);
+    let (code, checks) = verify(&h, &[r["id"].as_str().unwrap(), "--signature-wait", "3s"]);
+    drop(frozen);
+    assert_eq!(code, 1);
+    let (s, d) = check(&checks, "signature");
+    assert_eq!(s, "fail");
+    assert!(d.contains("bootstrap signer is not running"), "{d}");
+
+    // The join endpoint comes from cluster-info before the kubeconfig: a cluster-info made
+    // with --endpoint localhost:<port> (a SAN of the test apiserver) makes create use it.
+    let port = h.apiserver.rsplit_once(':').unwrap().1;
+    let named = format!("localhost:{port}");
+    h.kubectl(&["-n", "kube-public", "delete", "configmap", "cluster-info"])
+        .ok();
+    let objs = setup(&h, &["--endpoint", &named]);
+    assert!(
+        objs.contains(&("configmap/cluster-info".into(), "created".into())),
+        "{objs:?}"
+    );
+    let r = create(&h, &["--ttl", "30m"]);
+    assert_eq!(r["apiServerEndpoint"], named.as_str());
+    let (code, checks) = verify(&h, &["--join-command", r["joinCommand"].as_str().unwrap()]);
+    assert_eq!(code, 0, "{checks:?}");
+    all_pass(&checks, true);
+}
+
+#[test]
+fn endpoint_flag_wins_and_loopback_is_warned_about() {
+    let Some(h) = harness() else { return };
+    let out = h
+        .ours(&[
+            "create",
+            "-o",
+            "json",
+            "--ttl",
+            "10m",
+            "--endpoint",
+            "192.0.2.7:6443",
+        ])
+        .ok();
+    let r = json(&out.stdout);
+    assert_eq!(r["apiServerEndpoint"], "192.0.2.7:6443");
+    assert!(
+        r["joinCommand"]
+            .as_str()
+            .unwrap()
+            .starts_with("kubeadm join 192.0.2.7:6443 --token ")
+    );
+    assert!(!out.stderr.contains("loopback"), "{}", out.stderr);
+    // Default: cluster-info's server, which on the harness is loopback, hence the warning.
+    let out = h.ours(&["create", "-o", "json", "--ttl", "10m"]).ok();
+    assert!(
+        out.stderr.contains("is a loopback address"),
+        "{}",
+        out.stderr
+    );
+    let kc = h
+        .ours(&[
+            "kubeconfig",
+            "--token",
+            json(&out.stdout)["token"].as_str().unwrap(),
+            "--endpoint",
+            "192.0.2.7:6443",
+        ])
+        .ok();
+    assert!(
+        kc.stdout.contains("server: https://192.0.2.7:6443\n"),
+        "{}",
+        kc.stdout
+    );
+    let bad = h.ours(&["create", "--endpoint", "no-port"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
+
+fn signal(pid: &str, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, pid])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig} {pid} failed");
+}
+
+/// The harness's controller-manager, stopped until this is dropped (also on a failed assert).
+struct Frozen(String);
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        signal(&self.0, "-CONT");
+    }
 }

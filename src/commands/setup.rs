@@ -116,10 +116,14 @@ impl SetupReport {
     }
 }
 
+/// Rejects a bad `--groups` before anything is read or written.
+fn check_groups(a: &Args) -> Result<()> {
+    a.groups
+        .iter()
+        .try_for_each(|g| token::validate_group(g).map_err(Error::usage))
+}
+
 fn desired_options(a: &Args, server: String, ca_der: Vec<Vec<u8>>) -> Result<Options> {
-    for g in &a.groups {
-        token::validate_group(g).map_err(Error::usage)?;
-    }
     if ca_der.is_empty() {
         return Err(Error::Config(format!(
             "the kubeconfig has no CA certificate for {server}, so cluster-info would carry none: \
@@ -136,6 +140,7 @@ fn desired_options(a: &Args, server: String, ca_der: Vec<Vec<u8>>) -> Result<Opt
 
 /// `setup --print`: the objects as multi-document YAML, from the kubeconfig alone.
 pub async fn print(g: &GlobalArgs, a: &Args) -> Result<String> {
+    check_groups(a)?;
     let (_, target) = cluster::resolve(g).await?;
     let endpoint = a
         .endpoint
@@ -154,9 +159,7 @@ pub async fn print(g: &GlobalArgs, a: &Args) -> Result<String> {
 
 /// Runs `setup`.
 pub async fn run(g: &GlobalArgs, a: &Args) -> Result<SetupReport> {
-    for gr in &a.groups {
-        token::validate_group(gr).map_err(Error::usage)?;
-    }
+    check_groups(a)?;
     let c = cluster::connect(g).await?;
     // cluster-info's server only matters when setup creates it; an existing one is kept.
     let existing = cluster_info::read(&c.client)
