@@ -43,6 +43,12 @@ _kubectl__jointoken() {
             kubectl__jointoken,schedule)
                 cmd="kubectl__jointoken__subcmd__schedule"
                 ;;
+            kubectl__jointoken,setup)
+                cmd="kubectl__jointoken__subcmd__setup"
+                ;;
+            kubectl__jointoken,verify)
+                cmd="kubectl__jointoken__subcmd__verify"
+                ;;
             kubectl__jointoken__subcmd__schedule,install)
                 cmd="kubectl__jointoken__subcmd__schedule__subcmd__install"
                 ;;
@@ -65,7 +71,7 @@ _kubectl__jointoken() {
 
     case "${cmd}" in
         kubectl__jointoken)
-            opts="-n -v -h -V --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version create list prune kubeconfig publish fetch completion generate-docs schedule"
+            opts="-n -v -h -V --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version create list prune kubeconfig publish fetch completion generate-docs schedule setup verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -188,7 +194,7 @@ _kubectl__jointoken() {
             return 0
             ;;
         kubectl__subcmd__jointoken__subcmd__create)
-            opts="-o -n -v -h -V --token --ttl --usages --groups --description --print-join-command --certificate-key --dry-run --output --no-headers --publish --keep-on-failure --vault-addr --vault-token-file --vault-namespace --vault-cacert --vault-capath --vault-client-cert --vault-client-key --vault-skip-verify --vault-tls-server-name --vault-timeout --vault-auth --vault-auth-mount --vault-role-id-file --vault-secret-id-file --vault-role --vault-jwt-file --mount --path --kv-version --file --file-format --secret-name --secret-namespace --secret-context --no-verify --replace-newer --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            opts="-o -n -v -h -V --token --ttl --usages --groups --description --print-join-command --certificate-key --endpoint --dry-run --output --no-headers --publish --keep-on-failure --vault-addr --vault-token-file --vault-namespace --vault-cacert --vault-capath --vault-client-cert --vault-client-key --vault-skip-verify --vault-tls-server-name --vault-timeout --vault-auth --vault-auth-mount --vault-role-id-file --vault-secret-id-file --vault-role --vault-jwt-file --mount --path --kv-version --file --file-format --secret-name --secret-namespace --secret-context --no-verify --replace-newer --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,6 +225,10 @@ _kubectl__jointoken() {
                     return 0
                     ;;
                 --certificate-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -601,7 +611,7 @@ _kubectl__jointoken() {
             return 0
             ;;
         kubectl__subcmd__jointoken__subcmd__kubeconfig)
-            opts="-n -v -h -V --token --create --ttl --usages --groups --description --service-account --duration --audience --bound-object-kind --bound-object-name --bound-object-uid --server --no-check --ca-file --output-file --force --dry-run --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            opts="-n -v -h -V --token --create --ttl --usages --groups --description --service-account --duration --audience --bound-object-kind --bound-object-name --bound-object-uid --server --no-check --endpoint --ca-file --output-file --force --dry-run --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -652,6 +662,10 @@ _kubectl__jointoken() {
                     return 0
                     ;;
                 --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -887,7 +901,7 @@ _kubectl__jointoken() {
             return 0
             ;;
         kubectl__subcmd__jointoken__subcmd__publish)
-            opts="-l -n -v -h -V --to --description --selector --certificate-key --format --vault-addr --vault-token-file --vault-namespace --vault-cacert --vault-capath --vault-client-cert --vault-client-key --vault-skip-verify --vault-tls-server-name --vault-timeout --vault-auth --vault-auth-mount --vault-role-id-file --vault-secret-id-file --vault-role --vault-jwt-file --mount --path --kv-version --file --file-format --secret-name --secret-namespace --secret-context --no-verify --replace-newer --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            opts="-l -n -v -h -V --to --description --selector --certificate-key --format --endpoint --vault-addr --vault-token-file --vault-namespace --vault-cacert --vault-capath --vault-client-cert --vault-client-key --vault-skip-verify --vault-tls-server-name --vault-timeout --vault-auth --vault-auth-mount --vault-role-id-file --vault-secret-id-file --vault-role --vault-jwt-file --mount --path --kv-version --file --file-format --secret-name --secret-namespace --secret-context --no-verify --replace-newer --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -915,6 +929,10 @@ _kubectl__jointoken() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json github-actions gitlab-dotenv" -- "${cur}"))
+                    return 0
+                    ;;
+                --endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --vault-addr)
@@ -1303,7 +1321,7 @@ _kubectl__jointoken() {
             return 0
             ;;
         kubectl__subcmd__jointoken__subcmd__schedule__subcmd__run)
-            opts="-n -v -h -V --config --every --min-remaining --keep-previous --instance --lease-name --lease-seconds --identity --ttl --usages --groups --description --publish --vault-addr --vault-token-file --vault-namespace --vault-cacert --vault-capath --vault-client-cert --vault-client-key --vault-skip-verify --vault-tls-server-name --vault-timeout --vault-auth --vault-auth-mount --vault-role-id-file --vault-secret-id-file --vault-role --vault-jwt-file --mount --path --kv-version --file --file-format --secret-name --secret-namespace --secret-context --no-verify --replace-newer --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            opts="-n -v -h -V --config --every --min-remaining --keep-previous --instance --lease-name --lease-seconds --identity --ttl --usages --groups --description --endpoint --publish --vault-addr --vault-token-file --vault-namespace --vault-cacert --vault-capath --vault-client-cert --vault-client-key --vault-skip-verify --vault-tls-server-name --vault-timeout --vault-auth --vault-auth-mount --vault-role-id-file --vault-secret-id-file --vault-role --vault-jwt-file --mount --path --kv-version --file --file-format --secret-name --secret-namespace --secret-context --no-verify --replace-newer --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1354,6 +1372,10 @@ _kubectl__jointoken() {
                     return 0
                     ;;
                 --description)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1579,6 +1601,170 @@ _kubectl__jointoken() {
             case "${prev}" in
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__jointoken__subcmd__setup)
+            opts="-o -n -v -h -V --groups --no-auto-approve --force-conflicts --print --endpoint --dry-run --output --no-headers --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --groups)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dry-run)
+                    COMPREPLY=($(compgen -W "none client server" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml name" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml name" -- "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__jointoken__subcmd__verify)
+            opts="-o -n -v -h -V --all --join-command --token-file --discovery-token-ca-cert-hash --endpoint --signature-wait --output --no-headers --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --join-command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --discovery-token-ca-cert-hash)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signature-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml name" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml name" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)

@@ -44,6 +44,8 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a 
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "completion" -d 'Print shell completion scripts, or install kubectl\'s completion shim'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "generate-docs" -d 'Generate man pages and the CLI reference'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "schedule" -d 'Install and manage the systemd timer that rotates and publishes tokens'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "setup" -d 'Create the RBAC and cluster-info that bootstrap tokens need, as kubeadm does'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "verify" -d 'Check, step by step, that a bootstrap token lets a node join'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l token -d 'The token to create (same as the positional TOKEN)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l ttl -d 'How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l usages -d 'What the token may be used for (comma-separated): signing, authentication' -r
@@ -52,6 +54,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand crea
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l print-join-command -d 'Print the full join command (the default); --print-join-command=false prints only the token, as `kubeadm token create` does' -r -f -a "true\t''
 false\t''"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l certificate-key -d 'Certificate key from `kubeadm init phase upload-certs --upload-certs`: prints the control-plane join command (--control-plane --certificate-key ...)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l endpoint -d 'The apiserver endpoint nodes join through, HOST:PORT (default: the server in kube-public/cluster-info when readable, else the kubeconfig\'s server)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l dry-run -d 'Must be none, client or server; a bare --dry-run means client' -r -f -a "none\t'Make the change'
 client\t'Only compute and print what would change; send nothing that writes'
 server\t'Send the write with dryRun=All: the apiserver validates it and persists nothing'"
@@ -165,7 +168,8 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kube
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l bound-object-kind -d 'Bind the service-account token to an object of this kind (Pod, Secret, Node)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l bound-object-name -d 'Name of the bound object' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l bound-object-uid -d 'UID of the bound object' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l server -d 'API server URL to put in the kubeconfig (default: the current context\'s)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l server -d 'API server URL to put in the kubeconfig (default: https:// + the join endpoint)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l endpoint -d 'The apiserver endpoint nodes join through, HOST:PORT (default: the server in kube-public/cluster-info when readable, else the kubeconfig\'s server)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l ca-file -d 'PEM CA bundle to embed (default: the current context\'s CA)' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l output-file -d 'Write to this file (atomically, mode 0600) instead of stdout' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l dry-run -d 'Must be none, client or server; a bare --dry-run means client' -r -f -a "none\t'Make the change'
@@ -195,6 +199,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publ
 json\t'The per-sink results as JSON (no secret)'
 github-actions\t'GitHub Actions: ::add-mask:: lines first, then outputs (to $GITHUB_OUTPUT when set)'
 gitlab-dotenv\t'A GitLab artifacts:reports:dotenv file (KJT_JOIN_COMMAND=…)'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l endpoint -d 'The apiserver endpoint nodes join through, HOST:PORT (default: the server in kube-public/cluster-info when readable, else the kubeconfig\'s server)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-addr -d 'Vault address [env: VAULT_ADDR; default https://127.0.0.1:8200]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-token-file -d 'Read the Vault token from this file (e.g. a Vault Agent sink) [else VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, ~/.vault-token]' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l vault-namespace -d 'Vault Enterprise / OpenBao namespace [env: VAULT_NAMESPACE]' -r
@@ -331,6 +336,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand sche
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l usages -d 'What the token may be used for (comma-separated): signing, authentication' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l groups -d 'Extra groups the token authenticates as (comma-separated); each must match system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l description -d 'A human-readable description of the token' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l endpoint -d 'The apiserver endpoint nodes join through, HOST:PORT (default: the server in kube-public/cluster-info when readable, else the kubeconfig\'s server)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l publish -d 'Where to publish (comma-separated): vault, file, secret' -r -f -a "vault\t'Vault (or OpenBao) KV, v1 or v2'
 file\t'A local file (atomic, mode 0600)'
 secret\t'A Kubernetes Secret'"
@@ -445,3 +451,51 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand sche
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l groups -d 'Bootstrapper groups to bind besides system:bootstrappers:kubeadm:default-node-token (comma-separated; the groups your tokens carry with create --groups)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l endpoint -d 'The apiserver endpoint nodes join through, HOST:PORT (default: the server in kube-public/cluster-info when readable, else the kubeconfig\'s server)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l dry-run -d 'Must be none, client or server; a bare --dry-run means client' -r -f -a "none\t'Make the change'
+client\t'Only compute and print what would change; send nothing that writes'
+server\t'Send the write with dryRun=All: the apiserver validates it and persists nothing'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable columns'
+wide\t'Columns with extra detail'
+json\t'JSON'
+yaml\t'YAML'
+name\t'`secret/bootstrap-token-<id>` per object'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l no-auto-approve -d 'Leave out kubeadm:node-autoapprove-bootstrap: bootstrap CSRs then wait for approval (kubectl certificate approve, or an approver)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l force-conflicts -d 'Take over objects other field managers own with different content'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l print -d 'Print the objects as multi-document YAML (for GitOps) instead of applying them; reads only the kubeconfig, never the cluster'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l no-headers -d 'Omit the header line of table output'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l join-command -d 'Node side: check this `kubeadm join …` command' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l token-file -d 'Node side: check the join command, bootstrap kubeconfig or bare id.secret token in this file (a bare token needs --endpoint and --discovery-token-ca-cert-hash)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l discovery-token-ca-cert-hash -d 'CA pins (sha256:<hex>, repeatable) instead of the kubeconfig\'s (admin side) or the join command\'s' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l endpoint -d 'The apiserver endpoint nodes join through, HOST:PORT (default: the server in kube-public/cluster-info when readable, else the kubeconfig\'s server)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l signature-wait -d 'How long to wait for the bootstrap signer to sign a fresh token (Go duration)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable columns'
+wide\t'Columns with extra detail'
+json\t'JSON'
+yaml\t'YAML'
+name\t'`secret/bootstrap-token-<id>` per object'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l all -d 'Check every bootstrap token'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l no-headers -d 'Omit the header line of table output'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -s V -l version -d 'Print version'

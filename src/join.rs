@@ -1,9 +1,11 @@
 //! The `kubeadm join` command line, exactly as `kubeadm token create --print-join-command`
-//! prints it (one `--discovery-token-ca-cert-hash` per CA certificate).
+//! prints it (one `--discovery-token-ca-cert-hash` per CA certificate), and the endpoint it
+//! names: `--endpoint`, else the server cluster-info tells joining nodes, else the
+//! kubeconfig's.
 
-use crate::cluster::Target;
+use crate::cluster::{Cluster, Target};
 use crate::token::Token;
-use crate::{Error, Result, pki};
+use crate::{Error, Result, cluster_info, pki, reporter};
 
 /// Everything a joining node needs besides the token.
 #[derive(Debug, Clone)]
@@ -36,6 +38,18 @@ impl JoinInfo {
         })
     }
 
+    /// As [`from_target`](Self::from_target), with the endpoint resolved by
+    /// [`resolve_endpoint`] (`flag` is `--endpoint`).
+    pub async fn for_cluster(
+        c: &Cluster,
+        flag: Option<&str>,
+        certificate_key: Option<String>,
+    ) -> Result<Self> {
+        let mut j = Self::from_target(&c.target, certificate_key)?;
+        j.endpoint = resolve_endpoint(c, flag).await;
+        Ok(j)
+    }
+
     /// The worker join command for `token`.
     pub fn command(&self, token: &Token) -> String {
         command(&self.endpoint, &token.expose(), &self.ca_cert_hashes, None)
@@ -61,6 +75,69 @@ pub fn endpoint(server: &str) -> String {
         .trim_start_matches("https://")
         .trim_end_matches('/')
         .to_string()
+}
+
+/// The endpoint joining nodes use: `flag` (`--endpoint`), else the server in
+/// `kube-public/cluster-info` (what kubeadm's discovery hands nodes, and often the only
+/// address valid from outside, e.g. when the kubeconfig points at a local tunnel), else the
+/// kubeconfig's server. Warns when the result is a loopback address, which no other machine
+/// can reach.
+pub async fn resolve_endpoint(c: &Cluster, flag: Option<&str>) -> String {
+    let e = match flag {
+        Some(e) => e.to_string(),
+        None => match cluster_info_server(c).await {
+            Some(s) => endpoint(&s),
+            None => endpoint(&c.target.server),
+        },
+    };
+    warn_if_loopback(&e);
+    e
+}
+
+/// The server in cluster-info, when it exists and is readable (anything else: `None`).
+async fn cluster_info_server(c: &Cluster) -> Option<String> {
+    match cluster_info::read(&c.client).await {
+        Ok(Some(cm)) => {
+            let parsed = cluster_info::kubeconfig_of(&cm).map(cluster_info::parse);
+            match parsed {
+                Some(Ok(p)) => Some(p.server),
+                _ => {
+                    tracing::info!(
+                        "cluster-info has no readable kubeconfig; using the kubeconfig's server"
+                    );
+                    None
+                }
+            }
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::info!("cannot read cluster-info ({e}); using the kubeconfig's server");
+            None
+        }
+    }
+}
+
+/// Warns (once per call) that a loopback endpoint only works on this machine.
+pub fn warn_if_loopback(endpoint: &str) {
+    if is_loopback(endpoint) {
+        reporter::warn(format!(
+            "the join endpoint {endpoint} is a loopback address, which nodes on other machines \
+             cannot reach: pass --endpoint HOST:PORT with an address they can"
+        ));
+    }
+}
+
+/// Whether `host:port`'s host is loopback (127.0.0.0/8, ::1, localhost).
+pub fn is_loopback(endpoint: &str) -> bool {
+    let host = endpoint
+        .rsplit_once(':')
+        .map_or(endpoint, |(h, _)| h)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `kubeadm join <endpoint> --token <token> --discovery-token-ca-cert-hash <pin>...`, with
@@ -110,6 +187,17 @@ mod tests {
             command("h:1", "t", &pins[..1], Some(&k))
                 .ends_with(&format!("sha256:aa --control-plane --certificate-key {k}"))
         );
+    }
+
+    #[test]
+    fn loopback_endpoints() {
+        assert!(is_loopback("127.0.0.1:6443"));
+        assert!(is_loopback("127.1.2.3:6443"));
+        assert!(is_loopback("[::1]:6443"));
+        assert!(is_loopback("localhost:6443"));
+        assert!(!is_loopback("10.0.0.1:6443"));
+        assert!(!is_loopback("[fd00::1]:6443"));
+        assert!(!is_loopback("cp.example:6443"));
     }
 
     #[test]

@@ -10,13 +10,17 @@
 //!   [`pki`]: CA bundles and pins; [`jws`]: cluster-info signatures; [`join`]: join commands;
 //!   [`prune`]: which tokens a prune removes; [`kubeconfig`]: kubeconfig documents and atomic
 //!   0600 files; [`cluster`]: kubeconfig resolution and the client.
+//! - [`bootstrap_rbac`]: kubeadm's bootstrapper RBAC and cluster-info objects (for `setup`);
+//!   [`cluster_info`]: the cluster-info kubeconfig; [`verify`]: the checks `verify` runs.
 //! - [`error`]: the typed error and the exit-code mapping.
 //!
 //! Every binary is a three-line `main` that calls [`main`] with the [`Tool`] it is, so
 //! `kubectl-jointoken create` and `kubectl-jointoken-create` behave identically.
 
+pub mod bootstrap_rbac;
 pub mod cli;
 pub mod cluster;
+pub mod cluster_info;
 pub mod commands;
 pub mod cronjob;
 pub mod duration;
@@ -36,6 +40,7 @@ pub mod signals;
 pub mod store;
 pub mod systemd;
 pub mod token;
+pub mod verify;
 
 use std::ffi::OsString;
 use std::io::Write;

@@ -123,6 +123,31 @@ pub struct DryRunArgs {
     pub dry_run: DryRun,
 }
 
+/// The join endpoint, shared by every command that hands out join details (create,
+/// kubeconfig, publish, schedule run, setup); resolved by [`crate::join::resolve_endpoint`].
+#[derive(Args, Debug, Clone, Default)]
+pub struct EndpointArgs {
+    /// The apiserver endpoint nodes join through, HOST:PORT (default: the server in
+    /// kube-public/cluster-info when readable, else the kubeconfig's server).
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_endpoint)]
+    pub endpoint: Option<String>,
+}
+
+/// `--endpoint`: `host:port` (an `https://` prefix is dropped); IPv6 hosts in brackets.
+pub fn parse_endpoint(s: &str) -> Result<String, String> {
+    let e = s.trim_start_matches("https://").trim_end_matches('/');
+    let bad = || format!("invalid endpoint {s:?}: expected HOST:PORT, e.g. 10.0.0.1:6443");
+    let (host, port) = e.rsplit_once(':').ok_or_else(bad)?;
+    let host_ok = !host.is_empty()
+        && !host.contains('/')
+        && (host.starts_with('[') == host.ends_with(']'))
+        && (!host.contains(':') || host.starts_with('['));
+    if !host_ok || port.parse::<u16>().map_or(true, |p| p == 0) {
+        return Err(bad());
+    }
+    Ok(e.to_string())
+}
+
 /// Token properties shared by `create` and `kubeconfig --create`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TokenFlags {
@@ -222,6 +247,24 @@ impl DryRunArgs {
                 "--dry-run takes its value after '=': write --dry-run={v}"
             ))),
             None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        assert_eq!(parse_endpoint("10.0.0.1:6443").unwrap(), "10.0.0.1:6443");
+        assert_eq!(
+            parse_endpoint("https://cp.example:443/").unwrap(),
+            "cp.example:443"
+        );
+        assert_eq!(parse_endpoint("[fd00::1]:6443").unwrap(), "[fd00::1]:6443");
+        for bad in ["10.0.0.1", "fd00::1:6443", ":6443", "h:0", "h:x", "a/b:1"] {
+            assert!(parse_endpoint(bad).is_err(), "{bad}");
         }
     }
 }

@@ -41,6 +41,9 @@ pub struct Args {
     /// control-plane join command (--control-plane --certificate-key ...).
     #[arg(long, value_name = "HEX")]
     pub certificate_key: Option<String>,
+    /// Join endpoint.
+    #[command(flatten)]
+    pub endpoint: crate::cli::EndpointArgs,
     /// Dry run.
     #[command(flatten)]
     pub dry_run: DryRunArgs,
@@ -91,7 +94,12 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<CreateReport> {
     let spec = a.flags.spec(token, Timestamp::now())?;
     let c = cluster::connect(g).await?;
     // Resolve the pins before writing, so a kubeconfig without a CA leaves no token behind.
-    let join = JoinInfo::from_target(&c.target, a.certificate_key.clone())?;
+    let join = JoinInfo::for_cluster(
+        &c,
+        a.endpoint.endpoint.as_deref(),
+        a.certificate_key.clone(),
+    )
+    .await?;
     if !a.publish.is_empty() && a.dry_run.dry_run != DryRun::None {
         return Err(Error::usage(
             "--publish would publish a token that --dry-run does not create: drop one of them",

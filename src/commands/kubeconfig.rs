@@ -55,13 +55,16 @@ pub struct Args {
     /// UID of the bound object.
     #[arg(long, value_name = "UID", requires = "bound_object_kind")]
     pub bound_object_uid: Option<String>,
-    /// API server URL to put in the kubeconfig (default: the current context's).
-    #[arg(long, value_name = "URL")]
+    /// API server URL to put in the kubeconfig (default: https:// + the join endpoint).
+    #[arg(long, value_name = "URL", conflicts_with = "endpoint")]
     pub server: Option<String>,
     /// Do not check that --token exists in the cluster and is valid (for a kubeconfig meant for
     /// another cluster; the check is also skipped when --server names another server).
     #[arg(long, requires = "token")]
     pub no_check: bool,
+    /// Join endpoint (the kubeconfig's server is https://HOST:PORT).
+    #[command(flatten)]
+    pub endpoint: crate::cli::EndpointArgs,
     /// PEM CA bundle to embed (default: the current context's CA).
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
@@ -139,7 +142,13 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<Document> {
         None => None,
     };
     let c = cluster::connect(g).await?;
-    let server = server_flag.unwrap_or_else(|| c.target.server.clone());
+    let server = match server_flag {
+        Some(s) => s,
+        None => format!(
+            "https://{}",
+            crate::join::resolve_endpoint(&c, a.endpoint.endpoint.as_deref()).await
+        ),
+    };
     let ca = ca_override.unwrap_or_else(|| c.target.ca_certs.clone());
     if ca.is_empty() {
         return Err(Error::Config(format!(

@@ -9,6 +9,8 @@ pub mod list;
 pub mod prune;
 pub mod publish;
 pub mod schedule;
+pub mod setup;
+pub mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -62,6 +64,10 @@ pub enum Command {
     GenerateDocs(completion::GenerateArgs),
     /// Install and manage the systemd timer that rotates and publishes tokens.
     Schedule(schedule::Args),
+    /// Create the RBAC and cluster-info that bootstrap tokens need, as kubeadm does.
+    Setup(setup::Args),
+    /// Check, step by step, that a bootstrap token lets a node join.
+    Verify(verify::Args),
 }
 
 /// Runs the parsed command and returns what goes to stdout.
@@ -114,5 +120,29 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
         Command::GenerateDocs(a) => completion::generate(&a).await,
         Command::Fetch(a) => fetch::run(g, &a).await,
         Command::Schedule(a) => output::render(&schedule::run(g, &a).await?, &Default::default()),
+        Command::Verify(a) => {
+            let report = verify::run(g, &a).await?;
+            let text = output::render(&report, &a.output)?;
+            match report.failure() {
+                Some(e) => {
+                    print!("{text}");
+                    Err(e)
+                }
+                None => Ok(text),
+            }
+        }
+        Command::Setup(a) if a.print => setup::print(g, &a).await,
+        Command::Setup(a) => {
+            let report = setup::run(g, &a).await?;
+            let text = output::render(&report, &a.output)?;
+            match report.failure() {
+                // Print every object's result before failing, as prune does.
+                Some(e) => {
+                    print!("{text}");
+                    Err(e)
+                }
+                None => Ok(text),
+            }
+        }
     }
 }

@@ -57,6 +57,9 @@ pub struct Args {
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = PublishFormat::Table)]
     pub format: PublishFormat,
+    /// Join endpoint.
+    #[command(flatten)]
+    pub endpoint: crate::cli::EndpointArgs,
     /// Sink settings.
     #[command(flatten)]
     pub sinks: SinkArgs,
@@ -222,7 +225,12 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PublishOutcome> {
             .map(|s| TokenId::parse(s.split('.').next().unwrap_or(s)).map_err(Error::usage))
             .transpose()?;
     let c = cluster::connect(g).await?;
-    let join = JoinInfo::from_target(&c.target, a.certificate_key.clone())?;
+    let join = JoinInfo::for_cluster(
+        &c,
+        a.endpoint.endpoint.as_deref(),
+        a.certificate_key.clone(),
+    )
+    .await?;
     // Sinks are checked (Vault login, mount lookup) before the token is read.
     let sinks = publish::build_sinks(&a.to, &a.sinks, g, &c.target.cluster_name).await?;
     let tokens = TokenStore::new(&c).list(a.selector.as_deref()).await?;

@@ -84,6 +84,9 @@ pub struct RunArgs {
     /// Token properties.
     #[command(flatten)]
     pub token: TokenFlags,
+    /// Join endpoint.
+    #[command(flatten)]
+    pub endpoint: crate::cli::EndpointArgs,
     /// Where to publish (comma-separated): vault, file, secret.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub publish: Vec<SinkKind>,

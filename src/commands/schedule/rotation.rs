@@ -95,7 +95,7 @@ pub async fn rotate_once(g: &GlobalArgs, a: &RunArgs) -> Result<String> {
     }
     let me = lease::identity(&a.identity.clone().unwrap_or_else(hostname), started);
     let c = cluster::connect(&g).await?;
-    let join = JoinInfo::from_target(&c.target, None)?;
+    let join = JoinInfo::for_cluster(&c, a.endpoint.endpoint.as_deref(), None).await?;
     let sinks = publish::build_sinks(&a.publish, &a.sinks, &g, &c.target.cluster_name).await?;
     // Armed before the token can exist: an interrupt rolls it back.
     let mut armed = Armed::new();
