@@ -171,6 +171,11 @@ fn a_signal_during_create_publish_rolls_the_token_back() {
                 && last.contains(&format!("bootstrap token {id} was deleted again")),
             "{last}"
         );
+        // The write never landed, so no sink claims to name the deleted token.
+        assert!(
+            !last.contains("names deleted token") && last.contains("left as it is"),
+            "{last}"
+        );
         assert!(!secret_exists(&h, &id), "no orphaned token");
         let read = h.bao(&["kv", "get", &format!("secret/{path}")]);
         assert_ne!(read.code, 0, "Vault holds nothing: {}", read.stdout);
