@@ -58,11 +58,13 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand crea
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l dry-run -d 'Must be none, client or server; a bare --dry-run means client' -r -f -a "none\t'Make the change'
 client\t'Only compute and print what would change; send nothing that writes'
 server\t'Send the write with dryRun=All: the apiserver validates it and persists nothing'"
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable columns'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -s o -l output -d 'Output format: table, wide, json, yaml, name, jsonpath=TEMPLATE or custom-columns=HEADER:JSONPATH,… (kubectl\'s syntax)' -r -f -a "table\t'Human-readable columns'
 wide\t'Columns with extra detail'
 json\t'JSON'
 yaml\t'YAML'
-name\t'`secret/bootstrap-token-<id>` per object'"
+name\t'kind/name per object'
+jsonpath=\t'kubectl\'s JSONPath template, e.g. jsonpath={.items[*].token}'
+custom-columns=\t'HEADER:JSONPATH,… columns'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l publish -d 'Publish the new token in the same run: vault, file, secret (comma-separated). One unit: if any sink fails, the token is deleted again (see --keep-on-failure)' -r -f -a "vault\t'Vault (or OpenBao) KV, v1 or v2'
 file\t'A local file (atomic, mode 0600)'
 secret\t'A Kubernetes Secret'"
@@ -112,11 +114,13 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand crea
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -s V -l version -d 'Print version'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s l -l selector -d 'Only tokens whose Secret matches this label selector (e.g. app=rotate)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable columns'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s o -l output -d 'Output format: table, wide, json, yaml, name, jsonpath=TEMPLATE or custom-columns=HEADER:JSONPATH,… (kubectl\'s syntax)' -r -f -a "table\t'Human-readable columns'
 wide\t'Columns with extra detail'
 json\t'JSON'
 yaml\t'YAML'
-name\t'`secret/bootstrap-token-<id>` per object'"
+name\t'kind/name per object'
+jsonpath=\t'kubectl\'s JSONPath template, e.g. jsonpath={.items[*].token}'
+custom-columns=\t'HEADER:JSONPATH,… columns'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -128,7 +132,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l show-secret -d 'Show the full token (id.secret) instead of id.****************'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l no-headers -d 'Omit the header line of table output'
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s h -l help -d 'Print help'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s V -l version -d 'Print version'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l older-than -d 'Also prune valid tokens created longer ago than this Go duration (e.g. 48h)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l keep -d 'Keep the newest N of the matched tokens; with --keep every token in scope is matched' -r
@@ -138,11 +142,13 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prun
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l dry-run -d 'Must be none, client or server; a bare --dry-run means client' -r -f -a "none\t'Make the change'
 client\t'Only compute and print what would change; send nothing that writes'
 server\t'Send the write with dryRun=All: the apiserver validates it and persists nothing'"
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable columns'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -s o -l output -d 'Output format: table, wide, json, yaml, name, jsonpath=TEMPLATE or custom-columns=HEADER:JSONPATH,… (kubectl\'s syntax)' -r -f -a "table\t'Human-readable columns'
 wide\t'Columns with extra detail'
 json\t'JSON'
 yaml\t'YAML'
-name\t'`secret/bootstrap-token-<id>` per object'"
+name\t'kind/name per object'
+jsonpath=\t'kubectl\'s JSONPath template, e.g. jsonpath={.items[*].token}'
+custom-columns=\t'HEADER:JSONPATH,… columns'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -456,11 +462,13 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setu
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l dry-run -d 'Must be none, client or server; a bare --dry-run means client' -r -f -a "none\t'Make the change'
 client\t'Only compute and print what would change; send nothing that writes'
 server\t'Send the write with dryRun=All: the apiserver validates it and persists nothing'"
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable columns'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -s o -l output -d 'Output format: table, wide, json, yaml, name, jsonpath=TEMPLATE or custom-columns=HEADER:JSONPATH,… (kubectl\'s syntax)' -r -f -a "table\t'Human-readable columns'
 wide\t'Columns with extra detail'
 json\t'JSON'
 yaml\t'YAML'
-name\t'`secret/bootstrap-token-<id>` per object'"
+name\t'kind/name per object'
+jsonpath=\t'kubectl\'s JSONPath template, e.g. jsonpath={.items[*].token}'
+custom-columns=\t'HEADER:JSONPATH,… columns'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -481,11 +489,13 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand veri
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l discovery-token-ca-cert-hash -d 'CA pins (sha256:<hex>, repeatable) instead of the kubeconfig\'s (admin side) or the join command\'s' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l endpoint -d 'The apiserver endpoint nodes join through, HOST:PORT (default: the server in kube-public/cluster-info when readable, else the kubeconfig\'s server)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l signature-wait -d 'How long to wait for the bootstrap signer to sign a fresh token (Go duration)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable columns'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -s o -l output -d 'Output format: table, wide, json, yaml, name, jsonpath=TEMPLATE or custom-columns=HEADER:JSONPATH,… (kubectl\'s syntax)' -r -f -a "table\t'Human-readable columns'
 wide\t'Columns with extra detail'
 json\t'JSON'
 yaml\t'YAML'
-name\t'`secret/bootstrap-token-<id>` per object'"
+name\t'kind/name per object'
+jsonpath=\t'kubectl\'s JSONPath template, e.g. jsonpath={.items[*].token}'
+custom-columns=\t'HEADER:JSONPATH,… columns'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -497,5 +507,5 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand veri
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l all -d 'Check every bootstrap token'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l no-headers -d 'Omit the header line of table output'
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -s V -l version -d 'Print version'

@@ -26,6 +26,7 @@ pub mod cronjob;
 pub mod duration;
 pub mod error;
 pub mod join;
+pub mod jsonpath;
 pub mod jws;
 pub mod kubeconfig;
 pub mod lease;

@@ -76,13 +76,26 @@ pub fn render(report: &dyn Report, out: &OutputArgs) -> Result<String> {
     if let Some(raw) = report.raw() {
         return Ok(raw);
     }
-    if !report.supports(out.output) {
+    if !report.supports(out.output.clone()) {
         return Err(Error::usage(format!(
             "-o {} is not supported here: use one of table, json, yaml",
-            format_name(out.output)
+            format_name(&out.output)
         )));
     }
-    match out.output {
+    match &out.output {
+        Format::JsonPath(t) => crate::jsonpath::Template::parse(t)
+            .and_then(|t| t.render(&report.document()))
+            .map_err(|e| Error::usage(format!("-o jsonpath: {e}"))),
+        Format::CustomColumns(spec) => {
+            let (headers, rows) = crate::jsonpath::custom_columns(spec, &report.document())
+                .map_err(|e| Error::usage(format!("-o {e}")))?;
+            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+            let rows = rows
+                .into_iter()
+                .map(|r| r.into_iter().map(|c| cell(&c, usize::MAX)).collect())
+                .collect();
+            Ok(columns(&headers, rows, out.no_headers))
+        }
         Format::Json => to_json(&report.document()),
         Format::Yaml => to_yaml(&report.document()),
         Format::Name => Ok(lines(report.names())),
@@ -102,13 +115,15 @@ pub fn render(report: &dyn Report, out: &OutputArgs) -> Result<String> {
     }
 }
 
-fn format_name(f: Format) -> &'static str {
+fn format_name(f: &Format) -> &'static str {
     match f {
         Format::Table => "table",
         Format::Wide => "wide",
         Format::Json => "json",
         Format::Yaml => "yaml",
         Format::Name => "name",
+        Format::JsonPath(_) => "jsonpath",
+        Format::CustomColumns(_) => "custom-columns",
     }
 }
 

@@ -630,3 +630,71 @@ fn kubeadm_join_discovery_accepts_our_join_command() {
         no.stderr
     );
 }
+
+/// `-o jsonpath` and `-o custom-columns` in kubectl's syntax select the same tokens kubectl's
+/// own JSONPath selects from the Secrets; an empty result says so on stderr, as kubectl does.
+#[test]
+fn jsonpath_and_custom_columns_match_kubectl() {
+    let Some(h) = harness() else { return };
+    let desc = unique("jp-");
+    let a = create(&h, &["--description", &desc]);
+    let b = create(&h, &["--description", &desc]);
+    let mut ids = vec![
+        a["id"].as_str().unwrap().to_string(),
+        b["id"].as_str().unwrap().to_string(),
+    ];
+    ids.sort();
+    let tpl = format!(
+        "jsonpath={{range .items[?(@.description==\"{desc}\")]}}{{.token}}{{\"\\n\"}}{{end}}"
+    );
+    let ours = h.ours(&["list", "-o", &tpl]).ok().stdout;
+    let mut got: Vec<String> = ours
+        .lines()
+        .map(|l| l.split('.').next().unwrap().to_string())
+        .collect();
+    got.sort();
+    assert_eq!(got, ids, "{ours}");
+    // kubectl's JSONPath over the Secrets themselves names the same ids.
+    let theirs = h
+        .kubectl(&[
+            "-n",
+            "kube-system",
+            "get",
+            "secrets",
+            "--field-selector",
+            "type=bootstrap.kubernetes.io/token",
+            "-o",
+            "jsonpath={range .items[*]}{.metadata.name}{\"\\n\"}{end}",
+        ])
+        .ok()
+        .stdout;
+    for id in &ids {
+        assert!(
+            theirs.contains(&format!("bootstrap-token-{id}")),
+            "{theirs}"
+        );
+    }
+    let cols = h
+        .ours(&[
+            "list",
+            "-o",
+            "custom-columns=TOKEN:.token,DESCRIPTION:.description",
+        ])
+        .ok()
+        .stdout;
+    assert!(cols.starts_with("TOKEN"), "{cols}");
+    for id in &ids {
+        assert!(
+            cols.lines()
+                .any(|l| l.starts_with(&format!("{id}.****************")) && l.ends_with(&desc)),
+            "{cols}"
+        );
+    }
+    let empty = h.ours(&["list", "-l", &format!("nothing-has={desc}")]).ok();
+    assert_eq!(empty.stdout, "");
+    assert_eq!(
+        empty.stderr.trim(),
+        "No resources found in kube-system namespace."
+    );
+    h.ours(&["prune", &ids[0], &ids[1]]).ok();
+}

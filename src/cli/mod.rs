@@ -77,7 +77,7 @@ impl GlobalArgs {
 }
 
 /// Output formats; each command accepts the subset that makes sense for it.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Format {
     /// Human-readable columns.
     #[default]
@@ -90,13 +90,81 @@ pub enum Format {
     Yaml,
     /// `secret/bootstrap-token-<id>` per object.
     Name,
+    /// kubectl's JSONPath template over the JSON document (`jsonpath={.items[*].token}`).
+    JsonPath(String),
+    /// kubectl's custom columns (`custom-columns=ID:.token,EXPIRES:.expires`).
+    CustomColumns(String),
+}
+
+/// The fixed `-o` values with their help (also what completion offers).
+const FORMATS: &[(&str, &str)] = &[
+    ("table", "Human-readable columns"),
+    ("wide", "Columns with extra detail"),
+    ("json", "JSON"),
+    ("yaml", "YAML"),
+    ("name", "kind/name per object"),
+    (
+        "jsonpath=",
+        "kubectl's JSONPath template, e.g. jsonpath={.items[*].token}",
+    ),
+    ("custom-columns=", "HEADER:JSONPATH,… columns"),
+];
+
+/// Parses `-o` as kubectl does: a fixed name, or `jsonpath=TEMPLATE` / `custom-columns=SPEC`.
+#[derive(Clone, Debug)]
+pub struct FormatParser;
+
+impl clap::builder::TypedValueParser for FormatParser {
+    type Value = Format;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Format, clap::Error> {
+        let v = value.to_string_lossy();
+        let bad = |msg: String| clap::Error::raw(clap::error::ErrorKind::InvalidValue, msg + "\n");
+        let f = match v.as_ref() {
+            "table" => Format::Table,
+            "wide" => Format::Wide,
+            "json" => Format::Json,
+            "yaml" => Format::Yaml,
+            "name" => Format::Name,
+            other => {
+                if let Some(t) = other.strip_prefix("jsonpath=") {
+                    crate::jsonpath::Template::parse(t)
+                        .map_err(|e| bad(format!("invalid -o jsonpath template: {e}")))?;
+                    Format::JsonPath(t.to_string())
+                } else if let Some(c) = other.strip_prefix("custom-columns=") {
+                    crate::jsonpath::custom_columns(c, &serde_json::Value::Null)
+                        .map_err(|e| bad(format!("invalid -o {e}")))?;
+                    Format::CustomColumns(c.to_string())
+                } else {
+                    return Err(bad(format!(
+                        "invalid value '{other}' for '--output <OUTPUT>'\n  [possible values: table, wide, json, yaml, name] (or jsonpath=TEMPLATE, custom-columns=HEADER:JSONPATH,…)"
+                    )));
+                }
+            }
+        };
+        Ok(f)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(FORMATS.iter().map(|(n, h)| {
+            clap::builder::PossibleValue::new(*n).help(*h)
+        })))
+    }
 }
 
 /// Output selection shared by commands that print reports.
 #[derive(Args, Debug, Clone, Default)]
 pub struct OutputArgs {
-    /// Output format.
-    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
+    /// Output format: table, wide, json, yaml, name, jsonpath=TEMPLATE or
+    /// custom-columns=HEADER:JSONPATH,… (kubectl's syntax).
+    #[arg(short = 'o', long = "output", value_parser = FormatParser, default_value = "table", hide_possible_values = true)]
     pub output: Format,
     /// Omit the header line of table output.
     #[arg(long)]

@@ -419,7 +419,8 @@ mod tests {
         assert!(values_of(&run(&["list", "-o", ""])).contains(&"json"));
         assert_eq!(values_of(&run(&["list", "--output", "y"])), ["yaml"]);
         assert_eq!(values_of(&run(&["list", "--output=ya"])), ["--output=yaml"]);
-        assert_eq!(values_of(&run(&["list", "-oj"])), ["-ojson"]);
+        assert_eq!(values_of(&run(&["list", "-oj"])), ["-ojson", "-ojsonpath="]);
+        assert_eq!(values_of(&run(&["list", "-o", "c"])), ["custom-columns="]);
         assert_eq!(
             values_of(&run(&["create", "--dry-run="])),
             ["--dry-run=none", "--dry-run=client", "--dry-run=server"]
