@@ -71,6 +71,43 @@ impl Report for Document {
     }
 }
 
+/// The one JSON/YAML shape of a token, whichever command prints it (`create`, `list`):
+/// kubeadm's `output.kubeadm.k8s.io/v1alpha3` `BootstrapToken` fields (omitempty as kubeadm),
+/// usages sorted as kubeadm lists them, plus our `id`. Commands add their own blocks (`join`,
+/// `published`, `warnings`) beside these fields.
+pub fn bootstrap_token(
+    token: String,
+    id: Option<&str>,
+    description: Option<&str>,
+    expires: Option<jiff::Timestamp>,
+    usages: &[String],
+    groups: &[String],
+) -> serde_json::Value {
+    let mut o = serde_json::json!({
+        "kind": "BootstrapToken",
+        "apiVersion": "output.kubeadm.k8s.io/v1alpha3",
+        "token": token,
+    });
+    if let Some(d) = description.filter(|d| !d.is_empty()) {
+        o["description"] = serde_json::json!(d);
+    }
+    if let Some(e) = expires {
+        o["expires"] = serde_json::json!(crate::token::format_expiration(e));
+    }
+    if !usages.is_empty() {
+        let mut u = usages.to_vec();
+        u.sort();
+        o["usages"] = serde_json::json!(u);
+    }
+    if !groups.is_empty() {
+        o["groups"] = serde_json::json!(groups);
+    }
+    if let Some(id) = id {
+        o["id"] = serde_json::json!(id);
+    }
+    o
+}
+
 /// Renders `report` as `out` asks.
 pub fn render(report: &dyn Report, out: &OutputArgs) -> Result<String> {
     if let Some(raw) = report.raw() {

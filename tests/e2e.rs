@@ -102,7 +102,7 @@ fn kubeadm_lists_our_token_identically() {
         serde_json::json!(["system:bootstrappers:kubeadm:default-node-token"])
     );
     let expires: jiff::Timestamp = theirs["expires"].as_str().unwrap().parse().unwrap();
-    let ours: jiff::Timestamp = r["expiration"].as_str().unwrap().parse().unwrap();
+    let ours: jiff::Timestamp = r["expires"].as_str().unwrap().parse().unwrap();
     assert_eq!(expires, ours);
     // And the table: kubeadm's TTL column agrees with ours for this token.
     let table = h.kubeadm(&["token", "list"]).ok().stdout;
@@ -381,7 +381,7 @@ fn tokencleaner_removes_our_expired_token() {
 fn join_command_pins_the_cluster_ca() {
     let Some(h) = harness() else { return };
     let r = create(&h, &[]);
-    let cmd = r["joinCommand"].as_str().unwrap();
+    let cmd = r["join"]["joinCommand"].as_str().unwrap();
     // The pin we print equals openssl's hash of the harness CA's public key.
     let pem = std::fs::read(&h.ca).unwrap();
     let der = kubectl_jointoken::pki::pem_bundle_to_der(&pem).unwrap();
@@ -407,7 +407,7 @@ fn join_command_pins_the_cluster_ca() {
             r["token"].as_str().unwrap()
         )
     );
-    assert_eq!(r["caCertHashes"], serde_json::json!([pin]));
+    assert_eq!(r["join"]["caCertHashes"], serde_json::json!([pin]));
     // Plain output is exactly the join command (what people paste).
     let plain = h.ours(&["create", "--ttl", "10m"]).ok().stdout;
     assert!(
@@ -584,7 +584,7 @@ fn plugin_lookup_through_real_kubectl() {
 fn kubeadm_join_discovery_accepts_our_join_command() {
     let Some(h) = harness() else { return };
     let r = create(&h, &["--ttl", "10m"]);
-    let cmd = r["joinCommand"].as_str().unwrap().to_string();
+    let cmd = r["join"]["joinCommand"].as_str().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let dry = dir.path().to_str().unwrap();
     let join = |command: &str| {
@@ -608,7 +608,7 @@ fn kubeadm_join_discovery_accepts_our_join_command() {
     assert!(all.contains("This node has joined the cluster"), "{all}");
 
     // A wrong pin is rejected by kubeadm's discovery.
-    let pin = r["caCertHashes"][0].as_str().unwrap();
+    let pin = r["join"]["caCertHashes"][0].as_str().unwrap();
     let bad = cmd.replace(pin, &format!("sha256:{}", "0".repeat(64)));
     let no = join(&bad);
     assert_eq!(no.code, 1);

@@ -211,7 +211,7 @@ fn verify_catches_each_broken_piece() {
     let good = create(&h, &["--ttl", "30m"]);
     let (id, cmd) = (
         good["id"].as_str().unwrap(),
-        good["joinCommand"].as_str().unwrap(),
+        good["join"]["joinCommand"].as_str().unwrap(),
     );
     let (code, checks) = verify(&h, &[id]);
     assert_eq!(code, 0, "{checks:?}");
@@ -245,7 +245,7 @@ fn verify_catches_each_broken_piece() {
         d.starts_with("expired at") || d.contains("does not exist"),
         "{d}"
     );
-    let node_cmd = r["joinCommand"].as_str().unwrap();
+    let node_cmd = r["join"]["joinCommand"].as_str().unwrap();
     let (code, checks) = verify(&h, &["--join-command", node_cmd, "--signature-wait", "0s"]);
     assert_eq!(code, 1);
     let (s, d) = check(&checks, "authentication");
@@ -253,7 +253,7 @@ fn verify_catches_each_broken_piece() {
     assert!(d.contains("401"), "{d}");
 
     // A pin of another CA: the endpoint does not verify, and the token is never sent.
-    let pin = good["caCertHashes"][0].as_str().unwrap();
+    let pin = good["join"]["caCertHashes"][0].as_str().unwrap();
     let other = std::fs::read_to_string("tests/fixtures/ca2.sha256").unwrap();
     let other = format!("sha256:{}", other.split_whitespace().next().unwrap());
     let (code, checks) = verify(&h, &["--join-command", &cmd.replace(pin, &other)]);
@@ -317,7 +317,7 @@ fn bare_cluster_from_setup_to_a_kubelet_certificate() {
     let (id, token, cmd) = (
         r["id"].as_str().unwrap(),
         r["token"].as_str().unwrap(),
-        r["joinCommand"].as_str().unwrap(),
+        r["join"]["joinCommand"].as_str().unwrap(),
     );
 
     let (code, checks) = verify(&h, &[id]);
@@ -444,8 +444,11 @@ fn bare_cluster_from_setup_to_a_kubelet_certificate() {
         "{objs:?}"
     );
     let r = create(&h, &["--ttl", "30m"]);
-    assert_eq!(r["apiServerEndpoint"], named.as_str());
-    let (code, checks) = verify(&h, &["--join-command", r["joinCommand"].as_str().unwrap()]);
+    assert_eq!(r["join"]["apiServerEndpoint"], named.as_str());
+    let (code, checks) = verify(
+        &h,
+        &["--join-command", r["join"]["joinCommand"].as_str().unwrap()],
+    );
     assert_eq!(code, 0, "{checks:?}");
     all_pass(&checks, true);
 }
@@ -465,9 +468,9 @@ fn endpoint_flag_wins_and_loopback_is_warned_about() {
         ])
         .ok();
     let r = json(&out.stdout);
-    assert_eq!(r["apiServerEndpoint"], "192.0.2.7:6443");
+    assert_eq!(r["join"]["apiServerEndpoint"], "192.0.2.7:6443");
     assert!(
-        r["joinCommand"]
+        r["join"]["joinCommand"]
             .as_str()
             .unwrap()
             .starts_with("kubeadm join 192.0.2.7:6443 --token ")

@@ -175,20 +175,25 @@ impl Report for CreateReport {
 
     fn document(&self) -> serde_json::Value {
         let s = &self.spec;
-        let mut v = json!({
-            "token": s.token.expose(),
-            "id": s.token.id.as_str(),
-            "expiration": s.expires.map(token::format_expiration),
-            "usages": s.usages,
-            "groups": s.groups,
-            "description": s.description,
+        // The one token shape (output::bootstrap_token), as list prints it; the join data as a
+        // block of its own.
+        let mut v = crate::output::bootstrap_token(
+            s.token.expose(),
+            Some(s.token.id.as_str()),
+            s.description.as_deref(),
+            s.expires,
+            &s.usages,
+            &s.groups,
+        );
+        let mut join = json!({
             "apiServerEndpoint": self.join.endpoint,
             "caCertHashes": self.join.ca_cert_hashes,
             "joinCommand": self.join.command(&s.token),
         });
         if let Some(cp) = self.join.control_plane_command(&s.token) {
-            v["controlPlaneJoinCommand"] = json!(cp);
+            join["controlPlaneJoinCommand"] = json!(cp);
         }
+        v["join"] = join;
         if !self.published.is_empty() {
             v["published"] = self
                 .published

@@ -143,24 +143,18 @@ impl Report for ListReport {
             .tokens
             .iter()
             .map(|t| {
-                // kubeadm's BootstrapToken output object; omitempty fields left out.
-                let mut o = json!({
-                    "kind": "BootstrapToken",
-                    "apiVersion": "output.kubeadm.k8s.io/v1alpha3",
-                    "token": t.display_token(self.show_secret),
-                });
-                if let Some(d) = &t.description {
-                    o["description"] = json!(d);
-                }
-                if let Expiry::At(e) = &t.expires {
-                    o["expires"] = json!(token::format_expiration(*e));
-                }
-                if !t.usages.is_empty() {
-                    o["usages"] = json!(t.usages);
-                }
-                if !t.groups.is_empty() {
-                    o["groups"] = json!(t.groups);
-                }
+                // The one token shape (output::bootstrap_token), as create prints it.
+                let mut o = output::bootstrap_token(
+                    t.display_token(self.show_secret),
+                    t.id.as_ref().map(|i| i.as_str()),
+                    t.description.as_deref(),
+                    match &t.expires {
+                        Expiry::At(e) => Some(*e),
+                        _ => None,
+                    },
+                    &t.usages,
+                    &t.groups,
+                );
                 if !t.problems.is_empty() {
                     o["warnings"] = json!(t.problems);
                 }
