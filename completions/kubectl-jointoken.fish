@@ -31,7 +31,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -l use
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -s V -l version -d 'Print version'
@@ -105,7 +105,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand crea
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l no-headers -d 'Omit the header line of table output'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l keep-on-failure -d 'Keep the token when publishing it fails (default: delete it again)'
@@ -128,7 +128,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l show-secret -d 'Show the full token (id.secret) instead of id.****************'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand list" -l no-headers -d 'Omit the header line of table output'
@@ -156,7 +156,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prun
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l include-never-expiring -d 'Allow pruning tokens that never expire'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l force -d 'Also delete tokens that own other objects (they will be garbage-collected)'
@@ -188,7 +188,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kube
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l create -d 'Create a fresh bootstrap token for the kubeconfig (takes create\'s --ttl, --usages, --groups, --description)'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l no-check -d 'Do not check that --token exists in the cluster and is valid (for a kubeconfig meant for another cluster; the check is also skipped when --server names another server)'
@@ -243,7 +243,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publ
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l no-verify -d 'Do not read back what was written (for write-only Vault policies)'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l replace-newer -d 'Replace a published token even when it expires later than ours'
@@ -283,7 +283,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetc
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l control-plane -d 'Print the control-plane join command (published with --certificate-key)'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l force -d 'Replace --kubeconfig-out if it exists'
@@ -297,7 +297,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand comp
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l install -d 'With `kubectl`: create the links instead of printing the commands that would'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -310,7 +310,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand gene
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand generate-docs" -s V -l version -d 'Print version'
@@ -321,7 +321,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand sche
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -s h -l help -d 'Print help'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and not __fish_seen_subcommand_from run render install status uninstall" -s V -l version -d 'Print version'
@@ -383,7 +383,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand sche
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l no-verify -d 'Do not read back what was written (for write-only Vault policies)'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l replace-newer -d 'Replace a published token even when it expires later than ours'
@@ -404,7 +404,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand sche
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l no-enable -d 'Do not daemon-reload or enable the timer'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from render" -l force -d 'Replace existing units and config'
@@ -426,7 +426,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand sche
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l no-enable -d 'Do not daemon-reload or enable the timer'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from install" -l force -d 'Replace existing units and config'
@@ -441,7 +441,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand sche
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
@@ -453,7 +453,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand sche
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from uninstall" -s V -l version -d 'Print version'
@@ -476,7 +476,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setu
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l no-auto-approve -d 'Leave out kubeadm:node-autoapprove-bootstrap: bootstrap CSRs then wait for approval (kubectl certificate approve, or an approver)'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand setup" -l force-conflicts -d 'Take over objects other field managers own with different content'
@@ -503,7 +503,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand veri
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -s n -l namespace -d 'Namespace: bootstrap tokens live only in kube-system; for --service-account it names the service account\'s namespace' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l all -d 'Check every bootstrap token'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand verify" -l no-headers -d 'Omit the header line of table output'

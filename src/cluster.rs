@@ -49,20 +49,7 @@ pub async fn resolve(g: &GlobalArgs) -> Result<(Config, Target)> {
             crate::error::error_chain(e)
         ))
     };
-    let kubeconfig = match &g.kubeconfig {
-        Some(path) => Some(Kubeconfig::read_from(path).map_err(|e| fail(&e))?),
-        None => match kubeconfig_from_env()? {
-            Some(kc) => Some(kc),
-            None => {
-                let default = std::env::var_os("HOME")
-                    .map(|h| std::path::Path::new(&h).join(".kube").join("config"));
-                match default.filter(|p| p.exists()) {
-                    Some(p) => Some(Kubeconfig::read_from(p).map_err(|e| fail(&e))?),
-                    None => None,
-                }
-            }
-        },
-    };
+    let kubeconfig = load_kubeconfig(g)?;
     let mut insecure = false;
     let (mut config, cluster_name, user) = match kubeconfig {
         Some(kc) => {
@@ -141,6 +128,32 @@ pub async fn resolve(g: &GlobalArgs) -> Result<(Config, Target)> {
         default_namespace: config.default_namespace.clone(),
     };
     Ok((config, target))
+}
+
+/// The kubeconfig the flags select, merged as kubectl merges it: `--kubeconfig`, else the
+/// `KUBECONFIG` list, else `~/.kube/config`; `None` when there is none (in-cluster).
+pub fn load_kubeconfig(g: &GlobalArgs) -> Result<Option<Kubeconfig>> {
+    let fail = |e: &(dyn std::error::Error + 'static)| {
+        Error::Config(format!(
+            "cannot load kubeconfig: {}: pass --kubeconfig or set KUBECONFIG",
+            crate::error::error_chain(e)
+        ))
+    };
+    let kubeconfig = match &g.kubeconfig {
+        Some(path) => Some(Kubeconfig::read_from(path).map_err(|e| fail(&e))?),
+        None => match kubeconfig_from_env()? {
+            Some(kc) => Some(kc),
+            None => {
+                let default = std::env::var_os("HOME")
+                    .map(|h| std::path::Path::new(&h).join(".kube").join("config"));
+                match default.filter(|p| p.exists()) {
+                    Some(p) => Some(Kubeconfig::read_from(p).map_err(|e| fail(&e))?),
+                    None => None,
+                }
+            }
+        },
+    };
+    Ok(kubeconfig)
 }
 
 /// `KUBECONFIG` as kubectl reads it: a list of files merged in order, where missing files are

@@ -698,3 +698,44 @@ fn jsonpath_and_custom_columns_match_kubectl() {
     );
     h.ours(&["prune", &ids[0], &ids[1]]).ok();
 }
+
+/// kubectl's completion protocol, answered by our binary under its `kubectl_complete-jointoken`
+/// name: context/cluster/user names from the kubeconfig, namespaces and service accounts live.
+#[test]
+fn completion_offers_kubeconfig_and_live_names() {
+    let Some(h) = harness() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("kubectl_complete-jointoken");
+    std::os::unix::fs::symlink(common::our_bin("kubectl-jointoken"), &link).unwrap();
+    let values = |args: &[&str]| -> Vec<String> {
+        let out = h.run(&link, args, &[]).ok().stdout;
+        out.lines()
+            .filter(|l| !l.starts_with(':'))
+            .map(|l| l.split('\t').next().unwrap().to_string())
+            .collect()
+    };
+    let kc = h
+        .kubectl(&["config", "view", "-o", "jsonpath={.current-context} {.contexts[0].context.cluster} {.contexts[0].context.user}"])
+        .ok()
+        .stdout;
+    let want: Vec<&str> = kc.split(' ').collect();
+    assert!(
+        values(&["list", "--context", ""]).contains(&want[0].to_string()),
+        "{kc}"
+    );
+    assert!(
+        values(&["list", "--cluster", ""]).contains(&want[1].to_string()),
+        "{kc}"
+    );
+    assert!(
+        values(&["list", "--user", ""]).contains(&want[2].to_string()),
+        "{kc}"
+    );
+    let ns = values(&["list", "-n", "kube-"]);
+    assert!(
+        ns.contains(&"kube-system".to_string()) && ns.iter().all(|n| n.starts_with("kube-")),
+        "{ns:?}"
+    );
+    let sa = values(&["kubeconfig", "-n", "kube-system", "--service-account", ""]);
+    assert!(sa.contains(&"default".to_string()), "{sa:?}");
+}

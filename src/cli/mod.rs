@@ -40,8 +40,7 @@ pub struct GlobalArgs {
     /// Group to impersonate (repeatable).
     #[arg(long = "as-group", global = true, value_name = "GROUP")]
     pub as_group: Vec<String>,
-    /// Namespace: bootstrap tokens live only in kube-system; for --service-account it names the
-    /// service account's namespace.
+    /// Namespace (bootstrap tokens live only in kube-system).
     #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     /// Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets).

@@ -24,7 +24,10 @@ pub(super) fn kubectl_links(a: &Args) -> Result<String> {
     };
     let exe = std::env::current_exe()
         .map_err(|e| Error::runtime(format!("cannot find the running binary: {e}")))?;
-    let links = plan_links(&dir, &exe)?;
+    let search: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    let links = plan_links(&dir, &exe, &search)?;
     let mut out = String::new();
     if !a.install {
         // The commands, so a package script or a cautious user can review and run them.
@@ -90,20 +93,28 @@ pub(super) fn verbs() -> Vec<String> {
         .collect()
 }
 
-/// One link per plugin binary found in `dir` (the dispatcher and each per-verb binary, since
-/// kubectl completes `kubectl jointoken create …` through `kubectl_complete-jointoken-create`
-/// when `kubectl-jointoken-create` exists); when `dir` holds none, one link to `exe`.
-fn plan_links(dir: &Path, exe: &Path) -> Result<Vec<Link>> {
+/// One link per plugin binary kubectl may resolve (the dispatcher and each per-verb binary,
+/// since kubectl completes `kubectl jointoken create …` through
+/// `kubectl_complete-jointoken-create` when `kubectl-jointoken-create` is what it runs): a
+/// relative link for a binary in `dir`, an absolute one for a binary found first on `search`
+/// (PATH); when there is none at all, one link to `exe`.
+fn plan_links(dir: &Path, exe: &Path, search: &[PathBuf]) -> Result<Vec<Link>> {
     let suffix = std::env::consts::EXE_SUFFIX;
     let mut names = vec![String::new()];
     names.extend(verbs().into_iter().map(|v| format!("-{v}")));
     let mut links = Vec::new();
     for n in &names {
         let target = format!("{BIN}{n}{suffix}");
+        let path = dir.join(format!("{COMPLETE_BIN}{n}{suffix}"));
         if dir.join(&target).is_file() {
             links.push(Link {
-                path: dir.join(format!("{COMPLETE_BIN}{n}{suffix}")),
+                path,
                 target: PathBuf::from(target),
+            });
+        } else if let Some(found) = search.iter().map(|d| d.join(&target)).find(|p| p.is_file()) {
+            links.push(Link {
+                path,
+                target: found.canonicalize().unwrap_or(found),
             });
         }
     }
@@ -171,7 +182,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("kubectl-jointoken"), "").unwrap();
         std::fs::write(d.path().join("kubectl-jointoken-create"), "").unwrap();
-        let links = plan_links(d.path(), Path::new("/nonexistent/kubectl-jointoken")).unwrap();
+        let links = plan_links(d.path(), Path::new("/nonexistent/kubectl-jointoken"), &[]).unwrap();
         assert_eq!(
             links,
             vec![
@@ -196,5 +207,42 @@ mod tests {
     fn quoting() {
         assert_eq!(shell_quote("/usr/bin/x"), "/usr/bin/x");
         assert_eq!(shell_quote("a b'c"), r"'a b'\''c'");
+    }
+
+    /// `--dir D` away from the binaries: every plugin binary kubectl would resolve on PATH gets
+    /// its completion link in D, pointing at the binary's absolute path.
+    #[test]
+    fn links_in_another_dir_follow_the_binaries_on_path() {
+        let bins = tempfile::tempdir().unwrap();
+        let shadow = tempfile::tempdir().unwrap();
+        let d = tempfile::tempdir().unwrap();
+        for b in [
+            "kubectl-jointoken",
+            "kubectl-jointoken-list",
+            "kubectl-jointoken-create",
+        ] {
+            std::fs::write(bins.path().join(b), "").unwrap();
+        }
+        // A later PATH entry never wins over an earlier one, as in kubectl's lookup.
+        std::fs::write(shadow.path().join("kubectl-jointoken-list"), "").unwrap();
+        let search = vec![bins.path().to_path_buf(), shadow.path().to_path_buf()];
+        let links = plan_links(d.path(), Path::new("/nonexistent/x"), &search).unwrap();
+        let names: Vec<String> = links
+            .iter()
+            .map(|l| l.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "kubectl_complete-jointoken",
+                "kubectl_complete-jointoken-create",
+                "kubectl_complete-jointoken-list"
+            ]
+        );
+        let bins_c = bins.path().canonicalize().unwrap();
+        assert!(
+            links.iter().all(|l| l.target.starts_with(&bins_c)),
+            "{links:?}"
+        );
     }
 }

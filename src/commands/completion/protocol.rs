@@ -29,11 +29,18 @@ impl Completion {
     /// cobra's wire format: `value\tdescription` per line, then `:<directive>`.
     pub fn to_wire(&self) -> String {
         let mut s = String::new();
+        // A control character (a newline in a token description) would break the protocol's
+        // one-candidate-per-line format: each becomes a space.
+        let clean = |t: &str| -> String {
+            t.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect()
+        };
         for c in &self.candidates {
-            s.push_str(&c.value);
+            s.push_str(&clean(&c.value));
             if !c.help.is_empty() {
                 s.push('\t');
-                s.push_str(&c.help);
+                s.push_str(&clean(&c.help));
             }
             s.push('\n');
         }
@@ -49,7 +56,13 @@ pub struct Sources<'a> {
     /// Verbs not to offer at the top level, because kubectl already offers them (it lists every
     /// `kubectl-jointoken-<verb>` on PATH itself; offering them again shows them twice).
     pub skip_verbs: &'a [String],
+    /// Names for kubectl's flags (`context`, `cluster`, `user` from the merged kubeconfig;
+    /// `namespace`, `service_account` live), given the argument id and the global flag words.
+    pub kube_names: &'a dyn Fn(&str, &[String]) -> Vec<Candidate>,
 }
+
+/// Argument ids whose values are names from the kubeconfig or the cluster.
+const KUBE_NAME_ARGS: &[&str] = &["context", "cluster", "user", "namespace", "service_account"];
 
 /// Entry point when invoked as `kubectl_complete-jointoken` by kubectl (≥ 1.26): `args` is the
 /// full argv; returns the exit code after printing candidates.
@@ -83,6 +96,7 @@ pub fn kubectl_complete(args: Vec<OsString>) -> u8 {
     let sources = Sources {
         token_ids: &cluster_token_ids,
         skip_verbs: &skip,
+        kube_names: &kube_names,
     };
     let answer = complete(&words, &sources).to_wire();
     let mut out = std::io::stdout().lock();
@@ -98,6 +112,102 @@ fn on_path(name: &str) -> bool {
     };
     let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
     std::env::split_paths(&path).any(|d| d.join(&file).is_file())
+}
+
+/// Names for `--context`, `--cluster`, `--user` (from the merged kubeconfig, offline) and `-n`,
+/// `--service-account` (live, bounded by [`DYNAMIC_TIMEOUT`]); silently none on any error.
+fn kube_names(id: &str, global_words: &[String]) -> Vec<Candidate> {
+    let mut argv = vec![BIN.to_string()];
+    argv.extend(global_words.iter().cloned());
+    argv.push("list".into());
+    let Ok(cli) = Cli::try_parse_from(argv) else {
+        return Vec::new();
+    };
+    let g = cli.global;
+    let named = |names: Vec<String>, help: &str| -> Vec<Candidate> {
+        names
+            .into_iter()
+            .map(|value| Candidate {
+                value,
+                help: help.to_string(),
+            })
+            .collect()
+    };
+    match id {
+        "context" | "cluster" | "user" => {
+            let Ok(Some(kc)) = crate::cluster::load_kubeconfig(&g) else {
+                return Vec::new();
+            };
+            match id {
+                "context" => named(
+                    kc.contexts.into_iter().map(|c| c.name).collect(),
+                    "kubeconfig context",
+                ),
+                "cluster" => named(
+                    kc.clusters.into_iter().map(|c| c.name).collect(),
+                    "kubeconfig cluster",
+                ),
+                _ => named(
+                    kc.auth_infos.into_iter().map(|a| a.name).collect(),
+                    "kubeconfig user",
+                ),
+            }
+        }
+        "namespace" | "service_account" => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return Vec::new();
+            };
+            let found = rt.block_on(async {
+                tokio::time::timeout(DYNAMIC_TIMEOUT, async {
+                    use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
+                    use kube::api::{Api, ListParams};
+                    let c = crate::cluster::connect(&g).await?;
+                    let names: Vec<String> = if id == "namespace" {
+                        Api::<Namespace>::all(c.client.clone())
+                            .list_metadata(&ListParams::default())
+                            .await
+                            .map_err(|e| Error::runtime(e.to_string()))?
+                            .items
+                            .into_iter()
+                            .filter_map(|n| n.metadata.name)
+                            .collect()
+                    } else {
+                        let ns = g
+                            .namespace
+                            .clone()
+                            .unwrap_or_else(|| c.target.default_namespace.clone());
+                        Api::<ServiceAccount>::namespaced(c.client.clone(), &ns)
+                            .list_metadata(&ListParams::default())
+                            .await
+                            .map_err(|e| Error::runtime(e.to_string()))?
+                            .items
+                            .into_iter()
+                            .filter_map(|n| n.metadata.name)
+                            .collect()
+                    };
+                    Ok::<_, Error>(names)
+                })
+                .await
+            });
+            rt.shutdown_background();
+            match found {
+                Ok(Ok(names)) => named(
+                    names,
+                    if id == "namespace" {
+                        "namespace"
+                    } else {
+                        "service account"
+                    },
+                ),
+                _ => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// Token ids from the cluster the typed global flags select; best effort, bounded by
@@ -213,6 +323,11 @@ pub fn complete(words: &[String], sources: &Sources<'_>) -> Completion {
     let mut out = Vec::new();
     let mut directive = DIRECTIVE_NO_FILES;
     if let Some(arg) = pending {
+        // The flag whose value is being completed has none yet: leave it out of the words
+        // that select the cluster (`--context <TAB>` must not parse the verb as a context).
+        if arg.is_global_set() {
+            global_words.pop();
+        }
         directive = values(arg, current, "", &global_words, sources, &mut out);
     } else if !dashdash && current.starts_with("--") {
         if let Some((name, value)) = current[2..].split_once('=') {
@@ -335,6 +450,12 @@ fn values(
         }
         return DIRECTIVE_NO_FILES;
     }
+    if KUBE_NAME_ARGS.contains(&arg.get_id().as_str()) {
+        for c in (sources.kube_names)(arg.get_id().as_str(), global_words) {
+            push(&c.value, c.help);
+        }
+        return DIRECTIVE_NO_FILES;
+    }
     if TOKEN_ID_ARGS.contains(&arg.get_id().as_str()) {
         for c in (sources.token_ids)(global_words) {
             push(&c.value, c.help);
@@ -380,8 +501,44 @@ mod tests {
             &Sources {
                 token_ids: &ids,
                 skip_verbs: &[],
+                kube_names: &names,
             },
         )
+    }
+
+    fn names(id: &str, _: &[String]) -> Vec<Candidate> {
+        vec![Candidate {
+            value: format!("{id}-a"),
+            help: "test".into(),
+        }]
+    }
+
+    #[test]
+    fn kubeconfig_and_cluster_names_for_kubectl_flags() {
+        assert_eq!(values_of(&run(&["list", "--context", ""])), ["context-a"]);
+        assert_eq!(
+            values_of(&run(&["list", "--context=c"])),
+            ["--context=context-a"]
+        );
+        assert_eq!(values_of(&run(&["list", "--user", ""])), ["user-a"]);
+        assert_eq!(values_of(&run(&["list", "--cluster", ""])), ["cluster-a"]);
+        assert_eq!(values_of(&run(&["list", "-n", ""])), ["namespace-a"]);
+        assert_eq!(
+            values_of(&run(&["kubeconfig", "--service-account", ""])),
+            ["service_account-a"]
+        );
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_wire() {
+        let c = Completion {
+            candidates: vec![Candidate {
+                value: "abcdef".into(),
+                help: "line one\nline two\u{1b}[31m".into(),
+            }],
+            directive: 4,
+        };
+        assert_eq!(c.to_wire(), "abcdef\tline one line two [31m\n:4\n");
     }
 
     fn values_of(c: &Completion) -> Vec<&str> {
@@ -408,6 +565,7 @@ mod tests {
             &Sources {
                 token_ids: &ids,
                 skip_verbs: &skip,
+                kube_names: &names,
             },
         );
         assert!(!values_of(&c).contains(&"create"));
