@@ -739,3 +739,57 @@ fn completion_offers_kubeconfig_and_live_names() {
     let sa = values(&["kubeconfig", "-n", "kube-system", "--service-account", ""]);
     assert!(sa.contains(&"default".to_string()), "{sa:?}");
 }
+
+/// `--publish file` into a folder that does not exist yet under /run (a runtime directory,
+/// empty after a reboot) creates it 0700; elsewhere a missing folder is refused before any
+/// token is created.
+#[test]
+fn publish_file_creates_its_runtime_folder_0700() {
+    let Some(h) = harness() else { return };
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::path::PathBuf::from(format!("/run/{}", unique("kjt-")));
+    let file = dir.join("join.env");
+    let desc = unique("runfile-");
+    let r = h.ours(&[
+        "create",
+        "--description",
+        &desc,
+        "--publish",
+        "file",
+        "--file",
+        file.to_str().unwrap(),
+        "--file-format",
+        "env",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&file), 0o600);
+    let id = json(&r.stdout)["id"].as_str().unwrap().to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    h.ours(&["prune", &id]).ok();
+    // Not under a runtime directory: exit 2 naming the fix, and no token was created.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let bad = elsewhere.path().join("missing/join.env");
+    let r = h.ours(&[
+        "create",
+        "--description",
+        &desc,
+        "--publish",
+        "file",
+        "--file",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("mkdir -m 0700"), "{}", r.stderr);
+    let left = h
+        .ours(&[
+            "list",
+            "-o",
+            &format!("jsonpath={{.items[?(@.description==\"{desc}\")].id}}"),
+        ])
+        .ok();
+    assert_eq!(left.stdout, "", "no token was created");
+}

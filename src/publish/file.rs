@@ -72,6 +72,9 @@ pub fn render(rec: &JoinRecord, format: FileFormat) -> Result<String> {
 pub struct FileSink {
     path: PathBuf,
     format: FileFormat,
+    /// The missing parent folder to create (0700) before writing: only a folder directly
+    /// under a runtime directory (`/run`, `$XDG_RUNTIME_DIR`), which is empty after a reboot.
+    create_parent: Option<PathBuf>,
     /// Set by a publish that wrote: what to put back on rollback.
     undo: Mutex<Option<Undo>>,
 }
@@ -109,13 +112,51 @@ impl FileSink {
         let path = a.file.clone().ok_or_else(|| {
             Error::usage("the file sink needs --file PATH: where to write the join record")
         })?;
-        crate::kubeconfig::check_writable(&path, true)?;
+        let roots = runtime_roots();
+        let create_parent = missing_runtime_parent(&path, &roots)?;
+        if create_parent.is_none() {
+            crate::kubeconfig::check_writable(&path, true)?;
+        }
         Ok(FileSink {
             path,
             format: a.file_format,
+            create_parent,
             undo: Mutex::new(None),
         })
     }
+}
+
+/// The runtime directories a missing parent may be created under.
+fn runtime_roots() -> Vec<PathBuf> {
+    let mut roots = vec![PathBuf::from("/run")];
+    if let Some(x) = std::env::var_os("XDG_RUNTIME_DIR").filter(|x| !x.is_empty()) {
+        roots.push(PathBuf::from(x));
+    }
+    roots
+}
+
+/// `Some(parent)` when `path`'s folder is missing but sits directly in one of `roots` (it is
+/// then created at publish time); an error naming the fix when it is missing elsewhere;
+/// `None` when it exists.
+fn missing_runtime_parent(path: &std::path::Path, roots: &[PathBuf]) -> Result<Option<PathBuf>> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(None);
+    };
+    if dir.is_dir() {
+        return Ok(None);
+    }
+    let under_runtime = dir
+        .parent()
+        .is_some_and(|p| p.is_dir() && roots.iter().any(|r| r == p));
+    if under_runtime {
+        return Ok(Some(dir.to_path_buf()));
+    }
+    Err(Error::usage(format!(
+        "cannot write {}: folder {} does not exist: create it first (mkdir -m 0700 {})",
+        path.display(),
+        dir.display(),
+        dir.display()
+    )))
 }
 
 impl Sink for FileSink {
@@ -126,6 +167,20 @@ impl Sink for FileSink {
     fn publish<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(async move {
             let text = render(rec, self.format)?;
+            if let Some(dir) = &self.create_parent
+                && !dir.is_dir()
+            {
+                // 0700 from creation: the record inside holds the token.
+                use std::os::unix::fs::DirBuilderExt;
+                std::fs::DirBuilder::new()
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(|source| Error::Io {
+                        action: "cannot create folder",
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+            }
             let before = read_opt(&self.path)?;
             crate::kubeconfig::write_secret_file(&self.path, text.as_bytes(), true)?;
             *self.undo.lock().unwrap_or_else(|e| e.into_inner()) = Some(Undo {
@@ -269,5 +324,31 @@ mod tests {
         std::fs::write(&p, "theirs\n").unwrap();
         assert!(s.rollback(&r).await.unwrap().contains("changed since"));
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "theirs\n");
+    }
+
+    #[test]
+    fn a_missing_folder_is_created_only_under_a_runtime_dir() {
+        let run = tempfile::tempdir().unwrap();
+        let roots = vec![run.path().to_path_buf()];
+        let p = run.path().join("kjt/join.env");
+        assert_eq!(
+            missing_runtime_parent(&p, &roots).unwrap(),
+            Some(run.path().join("kjt"))
+        );
+        // Two levels missing, or not under a runtime dir: refused with the fix.
+        let deep = run.path().join("a/b/join.env");
+        let e = missing_runtime_parent(&deep, &roots)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mkdir -m 0700"), "{e}");
+        let other = tempfile::tempdir().unwrap();
+        let e = missing_runtime_parent(&other.path().join("x/join.env"), &roots)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("does not exist"), "{e}");
+        assert_eq!(
+            missing_runtime_parent(&other.path().join("j"), &roots).unwrap(),
+            None
+        );
     }
 }
