@@ -118,7 +118,10 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
             output::render(&completion::run(g, &a).await?, &Default::default())
         }
         Command::GenerateDocs(a) => completion::generate(&a).await,
-        Command::Fetch(a) => fetch::run(g, &a).await,
+        Command::Fetch(a) => output::render(
+            &output::Document::new("join", fetch::run(g, &a).await?),
+            &Default::default(),
+        ),
         Command::Schedule(a) => output::render(&schedule::run(g, &a).await?, &Default::default()),
         Command::Verify(a) => {
             let report = verify::run(g, &a).await?;

@@ -152,7 +152,7 @@ impl PublishReport {
     /// Writes [`lines`](Self::lines) to stderr (progress, never data: stdout stays clean).
     pub fn eprint(&self) {
         for l in self.lines() {
-            eprintln!("{l}");
+            crate::reporter::note(l);
         }
     }
 
