@@ -194,7 +194,7 @@ _kubectl__jointoken() {
             return 0
             ;;
         kubectl__subcmd__jointoken__subcmd__create)
-            opts="-o -n -v -h -V --token --ttl --usages --groups --description --print-join-command --certificate-key --endpoint --dry-run --output --no-headers --publish --keep-on-failure --vault-addr --vault-token-file --vault-namespace --vault-cacert --vault-capath --vault-client-cert --vault-client-key --vault-skip-verify --vault-tls-server-name --vault-timeout --vault-auth --vault-auth-mount --vault-role-id-file --vault-secret-id-file --vault-role --vault-jwt-file --mount --path --kv-version --file --file-format --secret-name --secret-namespace --secret-context --no-verify --replace-newer --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            opts="-o -n -v -h -V --token --ttl --usages --groups --description --print-join-command --certificate-key --endpoint --dry-run --output --no-headers --publish --keep-on-failure --verify --signature-wait --vault-addr --vault-token-file --vault-namespace --vault-cacert --vault-capath --vault-client-cert --vault-client-key --vault-skip-verify --vault-tls-server-name --vault-timeout --vault-auth --vault-auth-mount --vault-role-id-file --vault-secret-id-file --vault-role --vault-jwt-file --mount --path --kv-version --file --file-format --secret-name --secret-namespace --secret-context --no-verify --replace-newer --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -246,6 +246,10 @@ _kubectl__jointoken() {
                     ;;
                 --publish)
                     COMPREPLY=($(compgen -W "vault file secret" -- "${cur}"))
+                    return 0
+                    ;;
+                --signature-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --vault-addr)
@@ -1321,7 +1325,7 @@ _kubectl__jointoken() {
             return 0
             ;;
         kubectl__subcmd__jointoken__subcmd__schedule__subcmd__run)
-            opts="-n -v -h -V --config --every --min-remaining --keep-previous --instance --lease-name --lease-seconds --identity --ttl --usages --groups --description --endpoint --publish --vault-addr --vault-token-file --vault-namespace --vault-cacert --vault-capath --vault-client-cert --vault-client-key --vault-skip-verify --vault-tls-server-name --vault-timeout --vault-auth --vault-auth-mount --vault-role-id-file --vault-secret-id-file --vault-role --vault-jwt-file --mount --path --kv-version --file --file-format --secret-name --secret-namespace --secret-context --no-verify --replace-newer --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            opts="-n -v -h -V --config --every --min-remaining --keep-previous --instance --lease-name --lease-seconds --identity --ttl --usages --groups --description --endpoint --publish --vault-addr --vault-token-file --vault-namespace --vault-cacert --vault-capath --vault-client-cert --vault-client-key --vault-skip-verify --vault-tls-server-name --vault-timeout --vault-auth --vault-auth-mount --vault-role-id-file --vault-secret-id-file --vault-role --vault-jwt-file --mount --path --kv-version --file --file-format --secret-name --secret-namespace --secret-context --no-verify --replace-newer --signature-wait --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1476,6 +1480,10 @@ _kubectl__jointoken() {
                     return 0
                     ;;
                 --secret-context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signature-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

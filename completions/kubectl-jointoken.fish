@@ -68,6 +68,7 @@ custom-columns=\t'HEADER:JSONPATH,… columns'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l publish -d 'Publish the new token in the same run: vault, file, secret (comma-separated). One unit: if any sink fails, the token is deleted again (see --keep-on-failure)' -r -f -a "vault\t'Vault (or OpenBao) KV, v1 or v2'
 file\t'A local file (atomic, mode 0600)'
 secret\t'A Kubernetes Secret'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l signature-wait -d 'Longest wait for the bootstrap signer\'s signature of the new token with --verify' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-addr -d 'Vault address [env: VAULT_ADDR; default https://127.0.0.1:8200]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-token-file -d 'Read the Vault token from this file (e.g. a Vault Agent sink) [else VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, ~/.vault-token]' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l vault-namespace -d 'Vault Enterprise / OpenBao namespace [env: VAULT_NAMESPACE]' -r
@@ -109,6 +110,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand crea
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l no-headers -d 'Omit the header line of table output'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l keep-on-failure -d 'Keep the token when publishing it fails (default: delete it again)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l verify -d 'Before publishing, verify the new token as a joining node would (endpoint, pins, cluster-info signature, authentication, CSR rights); a token that fails is deleted and never published'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l no-verify -d 'Do not read back what was written (for write-only Vault policies)'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l replace-newer -d 'Replace a published token even when it expires later than ours'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -376,6 +378,7 @@ json\t'The record as a JSON object of strings'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l secret-name -d 'Name of the Secret the secret sink writes' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l secret-namespace -d 'Namespace of that Secret (default: the context\'s namespace)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l secret-context -d 'kubeconfig context for that Secret (default: --context, else the current one)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l signature-wait -d 'Longest wait for the bootstrap signer\'s signature of the new token: every new token is verified as a joining node would see it before it is published, and one that fails is deleted and never published' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l cluster -d 'The kubeconfig cluster to use' -r

@@ -57,21 +57,57 @@ pub enum OnFailure {
     Keep,
 }
 
-/// Publishes the token `spec` (created with `uid`) to `sinks`. Unless every sink holds it
-/// afterwards, rolls back and fails with the cause first, then what was done about it.
+/// The token a run just created, and where it lives.
+pub struct NewToken<'a> {
+    /// The store it was created in.
+    pub store: &'a TokenStore,
+    /// What was written.
+    pub spec: &'a TokenSpec,
+    /// Its UID (`None` when nothing was created, e.g. a dry run).
+    pub uid: Option<&'a str>,
+    /// How nodes reach the cluster.
+    pub join: &'a JoinInfo,
+}
+
+/// How a publish unit behaves.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// What happens to the token when publishing fails.
+    pub on_failure: OnFailure,
+    /// Verify the token (with this longest signature wait) before publishing it.
+    pub verify: Option<std::time::Duration>,
+}
+
+/// Publishes the token `t` to `sinks`. Unless every sink holds it afterwards, rolls back and
+/// fails with the cause first, then what was done about it.
 pub async fn publish_new(
-    store: &TokenStore,
-    spec: &TokenSpec,
-    uid: Option<&str>,
-    join: &JoinInfo,
+    t: &NewToken<'_>,
     sinks: &[Box<dyn Sink>],
-    on_failure: OnFailure,
+    opts: Options,
     armed: &mut Armed,
 ) -> Result<PublishReport> {
+    let (store, spec, uid, join) = (t.store, t.spec, t.uid, t.join);
+    let (on_failure, verify) = (opts.on_failure, opts.verify);
     let c = store.cluster();
     let rec = JoinRecord::new(spec.token.clone(), spec.expires, join, &c.target.ca_certs);
     let report = tokio::select! {
-        r = publish::publish_all(sinks, &rec) => r,
+        r = async {
+            // A token that would not let a node join is never published: verify first (the
+            // bounded wait covers the bootstrap signer's signature of a fresh token).
+            if let Some(wait) = verify {
+                verify_new(store, spec, join, wait).await?;
+            }
+            Ok::<_, String>(publish::publish_all(sinks, &rec).await)
+        } => match r {
+            Ok(report) => report,
+            Err(failed) => {
+                let state = undo(store, spec, uid, &rec, sinks, Some(&PublishReport::default()), on_failure).await;
+                return Err(Error::runtime(format!(
+                    "bootstrap token {} failed verification and was not published: {failed}; {state}",
+                    spec.token.id
+                )));
+            }
+        },
         sig = armed.recv() => {
             let state = undo(store, spec, uid, &rec, sinks, None, OnFailure::Delete).await;
             return Err(Error::Interrupted {
@@ -99,6 +135,53 @@ pub async fn publish_new(
                 failed.join("; ")
             )))
         }
+    }
+}
+
+/// Runs `verify`'s checks on the token just created, as a joining node would see it; returns
+/// the failed checks (`<check>: <cause>`), or `Ok` when none failed.
+async fn verify_new(
+    store: &TokenStore,
+    spec: &TokenSpec,
+    join: &JoinInfo,
+    wait: std::time::Duration,
+) -> std::result::Result<(), String> {
+    use crate::verify::{self, Admin, NodeView, Status};
+    let c = store.cluster();
+    let record = crate::token::TokenRecord::from_secret(&spec.to_secret());
+    let cluster_info_exists = kube::Api::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(
+        c.client.clone(),
+        crate::cluster_info::NAMESPACE,
+    )
+    .get_opt(crate::cluster_info::NAME)
+    .await
+    .map(|o| o.is_some())
+    .unwrap_or(true);
+    let admin = Admin {
+        secret: verify::secret_check(
+            spec.token.id.as_str(),
+            Some(&record),
+            jiff::Timestamp::now(),
+        ),
+        signing: spec.usages.iter().any(|u| u == "signing"),
+        cluster_info_exists,
+    };
+    let view = NodeView {
+        endpoint: join.endpoint.clone(),
+        pins: join.ca_cert_hashes.clone(),
+        token: spec.token.clone(),
+        ca_der: c.target.ca_certs.clone(),
+    };
+    let failed: Vec<String> = verify::check_token(&view, Some(&admin), wait)
+        .await
+        .into_iter()
+        .filter(|ch| ch.status == Status::Fail)
+        .map(|ch| format!("{}: {}", ch.name, ch.detail))
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
     }
 }
 

@@ -793,3 +793,60 @@ fn publish_file_creates_its_runtime_folder_0700() {
         .ok();
     assert_eq!(left.stdout, "", "no token was created");
 }
+
+/// `create --publish … --verify` checks the new token as a joining node would before it
+/// publishes it: a good token is published; one that cannot join (no signing usage, so no
+/// cluster-info signature) is deleted again and nothing is written.
+#[test]
+fn create_publish_verify_publishes_only_a_joinable_token() {
+    let Some(h) = harness() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.env");
+    let r = h.ours(&[
+        "create",
+        "--publish",
+        "file",
+        "--file",
+        good.to_str().unwrap(),
+        "--verify",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(good.exists());
+    let id = json(&r.stdout)["id"].as_str().unwrap().to_string();
+    h.ours(&["prune", &id]).ok();
+    let bad = dir.path().join("bad.env");
+    let desc = unique("noverify-");
+    let r = h.ours(&[
+        "create",
+        "--usages",
+        "authentication",
+        "--description",
+        &desc,
+        "--publish",
+        "file",
+        "--file",
+        bad.to_str().unwrap(),
+        "--verify",
+        "--signature-wait",
+        "2s",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let last = r.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("failed verification")
+            && last.contains("signature")
+            && last.contains("deleted again"),
+        "{last}"
+    );
+    assert!(!bad.exists(), "nothing was published");
+    let left = h
+        .ours(&[
+            "list",
+            "-o",
+            &format!("jsonpath={{.items[?(@.description==\"{desc}\")].id}}"),
+        ])
+        .ok();
+    assert_eq!(left.stdout, "");
+}

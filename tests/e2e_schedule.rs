@@ -7,6 +7,9 @@ mod common;
 use common::{Harness, Out, harness, our_bin, unique};
 use serde_json::Value;
 
+/// See [`Rotation::run`].
+static SIGNER: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
 struct Rotation<'a> {
     h: &'a Harness,
     instance: String,
@@ -45,6 +48,9 @@ impl<'a> Rotation<'a> {
     }
 
     fn run(&self, identity: &str, extra: &[&str], env: &[(&str, &str)]) -> Out {
+        // Shared with every other run; the test that freezes the controller-manager takes it
+        // exclusively, so no other rotation waits for a signature that cannot come.
+        let _g = SIGNER.read().unwrap_or_else(|e| e.into_inner());
         let args = self.args(identity, extra);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         self.h.run(&our_bin("kubectl-jointoken"), &args, env)
@@ -117,6 +123,8 @@ fn concurrent_runs_on_one_host_rotate_exactly_once() {
 
 fn concurrent_runs_rotate_once(h: &Harness, identities: &[&str]) {
     let r = Rotation::new(h);
+    // These runs are spawned directly: hold the signer lock as `Rotation::run` does.
+    let signer = SIGNER.read().unwrap_or_else(|e| e.into_inner());
     let kids: Vec<_> = identities
         .iter()
         .map(|id| {
@@ -139,6 +147,7 @@ fn concurrent_runs_rotate_once(h: &Harness, identities: &[&str]) {
     for o in &outs {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
+    drop(signer);
     let rotated = outs.iter().filter(|o| !o.stdout.is_empty()).count();
     assert_eq!(rotated, 1, "exactly one node rotates");
     let tokens = r.tokens();
@@ -375,4 +384,60 @@ fn cronjob_renders_valid_objects_with_least_privilege() {
     assert_eq!(can(&["get", "configmaps"]), "no");
     assert_eq!(can(&["delete", "pods"]), "no");
     assert_eq!(can(&["get", "nodes"]), "no");
+}
+
+/// `schedule run` verifies every new token before publishing it: with the bootstrap signer
+/// frozen (SIGSTOP of the controller-manager) no signature appears, so the run publishes
+/// nothing, deletes its token and exits 1 within its bounded wait.
+#[test]
+fn with_the_signer_paused_schedule_run_publishes_nothing() {
+    let Some(h) = harness() else { return };
+    let _exclusive = SIGNER.write().unwrap_or_else(|e| e.into_inner());
+    let r = Rotation::new(&h);
+    let pid = std::fs::read_to_string(h.dir.join("run/kube-controller-manager.pid")).unwrap();
+    let pid = pid.trim().to_string();
+    struct Thaw(String);
+    impl Drop for Thaw {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("kill")
+                .args(["-CONT", &self.0])
+                .status();
+        }
+    }
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let thaw = Thaw(pid);
+    let started = std::time::Instant::now();
+    let args = r.args("node-a", &["--signature-wait", "3s"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = h.run(&our_bin("kubectl-jointoken"), &args, &[]);
+    let took = started.elapsed();
+    drop(thaw);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let last = out.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("failed verification and was not published")
+            && last.contains("signature")
+            && last.contains("was deleted again"),
+        "{last}"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(30),
+        "bounded: {took:?}"
+    );
+    assert!(r.tokens().is_empty(), "{:?}", r.tokens());
+    let read = h.bao(&["kv", "get", &format!("secret/{}", r.path)]);
+    assert_ne!(read.code, 0, "nothing was published: {}", read.stdout);
+    // With the signer back, the same run verifies and publishes (run directly: this test
+    // holds the lock `Rotation::run` would take).
+    let args = r.args("node-a", &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let again = h.run(&our_bin("kubectl-jointoken"), &args, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(r.tokens().len(), 1);
 }

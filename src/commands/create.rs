@@ -57,6 +57,14 @@ pub struct Args {
     /// Keep the token when publishing it fails (default: delete it again).
     #[arg(long, requires = "publish")]
     pub keep_on_failure: bool,
+    /// Before publishing, verify the new token as a joining node would (endpoint, pins,
+    /// cluster-info signature, authentication, CSR rights); a token that fails is deleted
+    /// and never published.
+    #[arg(long, requires = "publish")]
+    pub verify: bool,
+    /// Longest wait for the bootstrap signer's signature of the new token with --verify.
+    #[arg(long, default_value = "20s", value_parser = crate::duration::parse_go, requires = "verify")]
+    pub signature_wait: std::time::Duration,
     /// Sink settings for --publish.
     #[command(flatten)]
     pub sinks: SinkArgs,
@@ -126,16 +134,17 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<CreateReport> {
             } else {
                 OnFailure::Delete
             };
-            let report = rollout::publish_new(
-                &store,
-                &spec,
-                uid.as_deref(),
-                &join,
-                &sinks,
+            let t = rollout::NewToken {
+                store: &store,
+                spec: &spec,
+                uid: uid.as_deref(),
+                join: &join,
+            };
+            let opts = rollout::Options {
                 on_failure,
-                armed,
-            )
-            .await?;
+                verify: a.verify.then_some(a.signature_wait),
+            };
+            let report = rollout::publish_new(&t, &sinks, opts, armed).await?;
             report.successes()
         }
     };

@@ -93,6 +93,11 @@ pub struct RunArgs {
     /// Sink settings.
     #[command(flatten)]
     pub sinks: SinkArgs,
+    /// Longest wait for the bootstrap signer's signature of the new token: every new token is
+    /// verified as a joining node would see it before it is published, and one that fails is
+    /// deleted and never published.
+    #[arg(long, default_value = "30s", value_parser = duration::parse_go)]
+    pub signature_wait: Duration,
 }
 
 /// Flags of `install`/`render`.

@@ -201,17 +201,17 @@ async fn rotate_locked(
     let id = spec.token.id.clone();
     // Kept-newer, a failed sink or an interrupt: the token is deleted again, sinks restored,
     // nothing is marked published and nothing is pruned.
-    let report = rollout::publish_new(
+    let t = rollout::NewToken {
         store,
-        &spec,
-        Some(&uid),
+        spec: &spec,
+        uid: Some(&uid),
         join,
-        sinks,
-        OnFailure::Delete,
-        armed,
-    )
-    .await?;
-    let _ = report;
+    };
+    let opts = rollout::Options {
+        on_failure: OnFailure::Delete,
+        verify: Some(a.signature_wait),
+    };
+    rollout::publish_new(&t, sinks, opts, armed).await?;
     let mark = BTreeMap::from([(
         rotate::PUBLISHED_ANNOTATION.to_string(),
         token::format_expiration(Timestamp::now()),
