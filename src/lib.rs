@@ -15,6 +15,7 @@
 //! Every binary is a three-line `main` that calls [`main`] with the [`Tool`] it is, so
 //! `kubectl-jointoken create` and `kubectl-jointoken-create` behave identically.
 
+pub mod approval;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
