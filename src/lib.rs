@@ -10,12 +10,16 @@
 //!   [`pki`]: CA bundles and pins; [`jws`]: cluster-info signatures; [`join`]: join commands;
 //!   [`prune`]: which tokens a prune removes; [`kubeconfig`]: kubeconfig documents and atomic
 //!   0600 files; [`cluster`]: kubeconfig resolution and the client.
+//! - [`approval`]: the pure approval policy for kubelet CSRs; [`certificates`]: every CSR read
+//!   and decision write; [`approver`]: the in-cluster approver's Deployment and RBAC.
 //! - [`error`]: the typed error and the exit-code mapping.
 //!
 //! Every binary is a three-line `main` that calls [`main`] with the [`Tool`] it is, so
 //! `kubectl-jointoken create` and `kubectl-jointoken-create` behave identically.
 
 pub mod approval;
+pub mod approver;
+pub mod certificates;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

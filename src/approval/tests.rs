@@ -170,7 +170,8 @@ fn serving_requester_must_be_a_node_in_the_node_group() {
 fn subject_must_be_exactly_the_requester_in_system_nodes() {
     let p = Policy::default();
     let f = serving_facts();
-    let cases: Vec<(fn(&mut Request), &str)> = vec![
+    type Change = fn(&mut Request);
+    let cases: Vec<(Change, &str)> = vec![
         (
             |r| r.common_names = vec!["system:node:node-a".into()],
             "is not the requester",

@@ -1,6 +1,7 @@
 //! The command tree and the one dispatch `match`: each verb is a module with its `Args` and a
 //! `run` that returns a typed report, rendered here through [`crate::output`].
 
+pub mod approve;
 pub mod completion;
 pub mod create;
 pub mod fetch;
@@ -62,6 +63,8 @@ pub enum Command {
     GenerateDocs(completion::GenerateArgs),
     /// Install and manage the systemd timer that rotates and publishes tokens.
     Schedule(schedule::Args),
+    /// Approve kubelet certificate signing requests that pass every check.
+    Approve(approve::Args),
 }
 
 /// Runs the parsed command and returns what goes to stdout.
@@ -114,5 +117,20 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
         Command::GenerateDocs(a) => completion::generate(&a).await,
         Command::Fetch(a) => fetch::run(g, &a).await,
         Command::Schedule(a) => output::render(&schedule::run(g, &a).await?, &Default::default()),
+        Command::Approve(a) => match approve::run(g, &a).await? {
+            approve::Ran::Text(t) => Ok(t),
+            approve::Ran::Report(report) => {
+                let text = output::render(&report, &a.output)?;
+                report.summarize();
+                match report.failure() {
+                    // Print what was decided before failing, as prune does.
+                    Some(e) => {
+                        print!("{text}");
+                        Err(e)
+                    }
+                    None => Ok(text),
+                }
+            }
+        },
     }
 }
