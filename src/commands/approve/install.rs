@@ -10,8 +10,9 @@ use crate::{Error, Result, cluster};
 
 use super::InstallArgs;
 
-fn objects(i: &InstallArgs) -> Result<approver::Objects> {
-    if !i.in_cluster {
+fn objects(i: &InstallArgs, installing: bool) -> Result<approver::Objects> {
+    // `render` only prints; `install` must be told where, as there may be other targets later.
+    if installing && !i.in_cluster {
         return Err(Error::usage(
             "the approver is installed in the cluster only: pass --in-cluster",
         ));
@@ -44,12 +45,13 @@ fn objects(i: &InstallArgs) -> Result<approver::Objects> {
 
 /// The YAML `install` applies.
 pub fn render(i: &InstallArgs) -> Result<String> {
-    approver::to_yaml(&objects(i)?).map_err(|e| Error::runtime(format!("cannot render YAML: {e}")))
+    approver::to_yaml(&objects(i, false)?)
+        .map_err(|e| Error::runtime(format!("cannot render YAML: {e}")))
 }
 
 /// Applies the objects.
 pub async fn install(g: &GlobalArgs, i: &InstallArgs) -> Result<String> {
-    let o = objects(i)?;
+    let o = objects(i, true)?;
     let c = cluster::connect(g).await?;
     let ns = crate::token::NAMESPACE;
     let client = c.client.clone();

@@ -79,7 +79,8 @@ pub enum Action {
 /// Flags of `render` and `install`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct InstallArgs {
-    /// Install into the cluster (a Deployment running `approve --watch`); the only target.
+    /// Install into the cluster (a Deployment running `approve --watch`); the only target, and
+    /// required by `install`.
     #[arg(long)]
     pub in_cluster: bool,
     /// Image with kubectl-jointoken on its PATH.
