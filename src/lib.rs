@@ -12,12 +12,17 @@
 //!   0600 files; [`cluster`]: kubeconfig resolution and the client.
 //! - [`bootstrap_rbac`]: kubeadm's bootstrapper RBAC and cluster-info objects (for `setup`);
 //!   [`cluster_info`]: the cluster-info kubeconfig; [`verify`]: the checks `verify` runs.
+//! - [`approval`]: the pure approval policy for kubelet CSRs; [`certificates`]: every CSR read
+//!   and decision write; [`approver`]: the in-cluster approver's Deployment and RBAC.
 //! - [`error`]: the typed error and the exit-code mapping.
 //!
 //! Every binary is a three-line `main` that calls [`main`] with the [`Tool`] it is, so
 //! `kubectl-jointoken create` and `kubectl-jointoken-create` behave identically.
 
+pub mod approval;
+pub mod approver;
 pub mod bootstrap_rbac;
+pub mod certificates;
 pub mod cli;
 pub mod cluster;
 pub mod cluster_info;

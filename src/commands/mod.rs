@@ -1,6 +1,7 @@
 //! The command tree and the one dispatch `match`: each verb is a module with its `Args` and a
 //! `run` that returns a typed report, rendered here through [`crate::output`].
 
+pub mod approve;
 pub mod completion;
 pub mod create;
 pub mod fetch;
@@ -68,6 +69,8 @@ pub enum Command {
     Setup(setup::Args),
     /// Check, step by step, that a bootstrap token lets a node join.
     Verify(verify::Args),
+    /// Approve kubelet certificate signing requests that pass every check.
+    Approve(approve::Args),
 }
 
 /// Runs the parsed command and returns what goes to stdout.
@@ -147,5 +150,20 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
                 None => Ok(text),
             }
         }
+        Command::Approve(a) => match approve::run(g, &a).await? {
+            approve::Ran::Text(t) => Ok(t),
+            approve::Ran::Report(report) => {
+                let text = output::render(&report, &a.output)?;
+                report.summarize();
+                match report.failure() {
+                    // Print what was decided before failing, as prune does.
+                    Some(e) => {
+                        print!("{text}");
+                        Err(e)
+                    }
+                    None => Ok(text),
+                }
+            }
+        },
     }
 }
