@@ -100,26 +100,48 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<CreateReport> {
     }
     let token = crate::cli::parse_token(a.token.as_deref().or(a.token_arg.as_deref()))?;
     let spec = a.flags.spec(token, Timestamp::now())?;
-    let c = cluster::connect(g).await?;
-    // Resolve the pins before writing, so a kubeconfig without a CA leaves no token behind.
-    let join = JoinInfo::for_cluster(
-        &c,
-        a.endpoint.endpoint.as_deref(),
-        a.certificate_key.clone(),
-    )
-    .await?;
     if !a.publish.is_empty() && a.dry_run.dry_run != DryRun::None {
         return Err(Error::usage(
             "--publish would publish a token that --dry-run does not create: drop one of them",
         ));
     }
-    // Sinks are checked (Vault login, mount lookup, folder, cluster access) before the token
-    // exists, so most failures leave nothing to roll back.
-    let sinks = publish::build_sinks(&a.publish, &a.sinks, g, &c.target.cluster_name).await?;
+    let c = cluster::connect(g).await?;
+    // The pins come from the kubeconfig (no request): a kubeconfig without a CA fails here,
+    // before any token exists.
+    let mut join = JoinInfo::from_target(&c.target, a.certificate_key.clone())?;
     let store = TokenStore::new(&c);
     // Armed before the token exists: an interrupt from here on rolls it back.
-    let mut armed = (!sinks.is_empty()).then(Armed::new);
-    let uid = store.create(&spec, a.dry_run.dry_run).await?;
+    let mut armed = (!a.publish.is_empty()).then(Armed::new);
+    // Three independent steps at once: the endpoint (cluster-info), the sinks' preflight
+    // (Vault login, mount, current version; folder; cluster access) and the apiserver write.
+    // A sink that fails its preflight after the token was written rolls the token back.
+    let (endpoint, sinks, created) = tokio::join!(
+        crate::join::resolve_endpoint(&c, a.endpoint.endpoint.as_deref()),
+        publish::build_sinks(&a.publish, &a.sinks, g, &c.target.cluster_name),
+        store.create(&spec, a.dry_run.dry_run),
+    );
+    join.endpoint = endpoint;
+    let uid = created?;
+    let sinks = match sinks {
+        Ok(s) => s,
+        Err(e) => {
+            let state = match uid.as_deref() {
+                None => format!("bootstrap token {} was not created", spec.token.id),
+                Some(uid) => match store.delete(&spec.token.id, uid, DryRun::None).await {
+                    Ok(_) => format!("bootstrap token {} was deleted again", spec.token.id),
+                    Err(d) => format!(
+                        "deleting bootstrap token {} failed too ({d}): delete it with \
+                         `kubectl jointoken prune {}`",
+                        spec.token.id, spec.token.id
+                    ),
+                },
+            };
+            return Err(match e {
+                Error::Usage(m) => Error::Usage(format!("{m} ({state})")),
+                other => Error::runtime(format!("{other}; {state}")),
+            });
+        }
+    };
     if a.dry_run.dry_run != DryRun::None {
         reporter::note(format!(
             "dry run: bootstrap token {} was not created",

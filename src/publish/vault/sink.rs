@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::args::{KvVersion, VaultArgs};
 use super::error::{VaultError, VaultResult};
 use super::http::Vault;
-use super::kv::{CasWrite, existing_from_fields, previous_live_version};
+use super::kv::{CasWrite, Current, existing_from_fields, previous_live_version};
 use super::location::Location;
 use crate::publish::{Decision, Existing, JoinRecord, Outcome, Sink, decide, field};
 use crate::{Error, Result};
@@ -40,6 +40,10 @@ pub struct VaultSink {
     /// Whether this sink sent a write: rollback touches nothing otherwise (a record that
     /// was already there, or kept as newer, is not this run's to undo).
     wrote: AtomicBool,
+    /// KV v2's current version and record, read while preparing (which `create --publish`
+    /// runs concurrently with the apiserver write). Safe to use later: the write names this
+    /// version with check-and-set, so a change in between is a conflict that re-reads.
+    prefetched: std::sync::Mutex<Option<Current>>,
 }
 
 fn hostname() -> String {
@@ -62,11 +66,17 @@ impl VaultSink {
     /// Logs in and finds the mount (a preflight: failures here leave nothing behind).
     pub async fn prepare(a: &VaultArgs, opts: WriteOptions) -> Result<Self> {
         let (vault, loc) = super::open(a).await?;
+        let prefetched = match loc.kv {
+            // Best effort: publishing reads again if this failed.
+            KvVersion::V2 => vault.current_v2(&loc, true).await.ok(),
+            _ => None,
+        };
         Ok(VaultSink {
             vault,
             loc,
             opts,
             wrote: AtomicBool::new(false),
+            prefetched: std::sync::Mutex::new(prefetched),
         })
     }
 
@@ -180,7 +190,15 @@ impl VaultSink {
 
     async fn publish_v2(&self, rec: &JoinRecord) -> VaultResult<Outcome> {
         let data = Self::fields_map(rec);
-        let mut cur = self.vault.current_v2(&self.loc, true).await?;
+        let prefetched = self
+            .prefetched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let mut cur = match prefetched {
+            Some(c) => c,
+            None => self.vault.current_v2(&self.loc, true).await?,
+        };
         for attempt in 1..=CAS_ATTEMPTS {
             if let Some(ex) = &cur.existing {
                 match decide(Some(ex), rec) {
@@ -216,8 +234,13 @@ impl VaultSink {
                     cur = now;
                 }
                 CasWrite::Written(version) => {
-                    self.write_metadata(rec, version).await;
-                    self.verify(rec, Some(version)).await?;
+                    // Independent requests: the metadata write and the read-back of the
+                    // version just written go out together.
+                    let ((), verified) = tokio::join!(
+                        self.write_metadata(rec, version),
+                        self.verify(rec, Some(version))
+                    );
+                    verified?;
                     return Ok(Outcome::Written(format!(
                         "{} (version {version})",
                         self.loc.display()
