@@ -324,35 +324,46 @@ where
     } else {
         format!("{}, application/json", proto::MEDIA_TYPE)
     };
+    // One page's request, as an owned future so the next page can be in flight (on the
+    // runtime's other worker) while this one is decoded: the continue token sits in the
+    // List's metadata, which protobuf puts before the items, so it is read first.
+    let fetch = |lp: ListParams| {
+        let client = c.client.clone();
+        let url = url.clone();
+        let accept = accept.clone();
+        async move {
+            let mut req = kube::core::Request::new(&url)
+                .list(&lp)
+                .map_err(kube::Error::BuildRequest)?;
+            req.headers_mut().insert(
+                "accept",
+                accept.as_str().try_into().expect("a valid header value"),
+            );
+            let res = client.send(req.map(kube::client::Body::from)).await?;
+            let code = res.status().as_u16();
+            let is_proto = res
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with(proto::MEDIA_TYPE));
+            let body = res.into_body().collect_bytes().await?;
+            Ok::<_, kube::Error>((lp, code, is_proto, body))
+        }
+    };
     let first = lp.clone();
-    let mut lp = lp;
     let mut restarted = false;
-    loop {
-        let mut req = kube::core::Request::new(&url)
-            .list(&lp)
-            .map_err(|e| fail(kube::Error::BuildRequest(e)))?;
-        req.headers_mut().insert(
-            "accept",
-            accept.as_str().try_into().expect("a valid header value"),
-        );
-        let res = c
-            .client
-            .send(req.map(kube::client::Body::from))
+    let mut pending = Some(tokio::spawn(fetch(lp)));
+    while let Some(handle) = pending.take() {
+        let (lp, code, is_proto, body) = handle
             .await
+            .map_err(|e| Error::runtime(format!("{action}: {e}")))?
             .map_err(fail)?;
-        let code = res.status().as_u16();
-        let is_proto = res
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with(proto::MEDIA_TYPE));
-        let body = res.into_body().collect_bytes().await.map_err(fail)?;
         if code == 410 && lp.continue_token.is_some() && !restarted {
             // The snapshot behind the continue token was compacted away: start over once.
             tracing::info!("{action}: continue token expired (410 Gone); listing again");
             restarted = true;
             page(Page::Restart);
-            lp = first.clone();
+            pending = Some(tokio::spawn(fetch(first.clone())));
             continue;
         }
         if !(200..300).contains(&code) {
@@ -361,20 +372,24 @@ where
             )));
         }
         let bad = |e: &dyn std::fmt::Display| Error::runtime(format!("{action}: {e}"));
-        let mut items = Vec::new();
-        let next = if is_proto {
-            proto::list(&body, item, &mut items).map_err(|e| bad(&e))?
+        if is_proto {
+            let next = proto::continue_token(&body).map_err(|e| bad(&e))?;
+            let more = next.filter(|t| !t.is_empty());
+            if let Some(t) = &more {
+                pending = Some(tokio::spawn(fetch(lp.clone().continue_token(t))));
+            }
+            let mut items = Vec::new();
+            proto::list(&body, item, &mut items).map_err(|e| bad(&e))?;
+            page(Page::Items(items));
         } else {
             let l: ObjectList<K> = serde_json::from_slice(&body).map_err(|e| bad(&e))?;
-            items = l.items;
-            l.metadata.continue_
-        };
-        page(Page::Items(items));
-        match next.filter(|t| !t.is_empty()) {
-            Some(t) => lp = lp.continue_token(&t),
-            None => return Ok(()),
+            page(Page::Items(l.items));
+            if let Some(t) = l.metadata.continue_.filter(|t| !t.is_empty()) {
+                pending = Some(tokio::spawn(fetch(lp.continue_token(&t))));
+            }
         }
     }
+    Ok(())
 }
 
 /// The `Status` of an error answer, whichever encoding it came in.
