@@ -767,3 +767,50 @@ fn schedule_config_and_run_flags_are_validated_before_any_network_call() {
         r.stderr
     );
 }
+
+/// `schedule install --root` under `umask 000`: the folders it creates are 0755 (not 0777),
+/// the files 0644 (units and config hold no secret; credentials come in through systemd).
+#[test]
+fn schedule_install_sets_folder_modes_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let e = Env::new();
+    let root = e.home.path().join("root");
+    let exe = Env::bin("kubectl-jointoken");
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            "umask 000; exec \"$0\" schedule install --root \"$1\" -- --publish vault --path secret/k/j",
+            exe.to_str().unwrap(),
+            root.to_str().unwrap(),
+        ])
+        .env_clear()
+        .env("HOME", e.home.path())
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = |p: &str| {
+        std::fs::metadata(root.join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    for d in [
+        "etc",
+        "etc/systemd",
+        "etc/systemd/system",
+        "etc/kubectl-jointoken",
+    ] {
+        assert_eq!(mode(d), 0o755, "{d}");
+    }
+    assert_eq!(mode("etc/kubectl-jointoken/config.yaml"), 0o644);
+    assert_eq!(
+        mode("etc/systemd/system/kubectl-jointoken-rotate.timer"),
+        0o644
+    );
+}

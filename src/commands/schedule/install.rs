@@ -182,6 +182,30 @@ fn systemctl(args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Creates `dir` and its missing parents with mode 0755 whatever the umask (under `umask 000`
+/// `create_dir_all` would leave them 0777, writable by anyone, next to units that run as
+/// root). Directories that exist are left as they are. Public data only: no secret is ever
+/// written into them, so setting the mode right after creation exposes nothing.
+fn create_dirs_0755(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut missing = Vec::new();
+    let mut cur = Some(dir);
+    while let Some(d) = cur.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        missing.push(d.to_path_buf());
+        cur = d.parent();
+    }
+    for d in missing.iter().rev() {
+        let io = |source| Error::Io {
+            action: "cannot create",
+            path: d.display().to_string(),
+            source,
+        };
+        std::fs::create_dir(d).map_err(io)?;
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).map_err(io)?;
+    }
+    Ok(())
+}
+
 pub(super) fn install(i: &InstallArgs) -> Result<String> {
     let files = render(i)?;
     for (p, _) in &files {
@@ -196,11 +220,7 @@ pub(super) fn install(i: &InstallArgs) -> Result<String> {
     for (p, body) in &files {
         let path = under(&i.root, p);
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-                action: "cannot create",
-                path: dir.display().to_string(),
-                source,
-            })?;
+            create_dirs_0755(dir)?;
         }
         // World-readable on purpose: units and config hold no secrets (those come in through
         // LoadCredential=), and the service's dynamic user must read the config.
