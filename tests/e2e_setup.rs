@@ -518,3 +518,61 @@ impl Drop for Frozen {
         signal(&self.0, "-CONT");
     }
 }
+
+/// A `jws-kubeconfig-<id>` signature that does not verify (edited while the controller-manager
+/// is frozen, so the bootstrap signer cannot repair it) is named as such; once the signer runs
+/// again it re-signs and verify passes.
+#[test]
+fn verify_names_a_signature_that_does_not_verify() {
+    let Some(h) = harness() else { return };
+    let _g = lock();
+    let r = create(&h, &["--ttl", "30m"]);
+    let id = r["id"].as_str().unwrap().to_string();
+    let key = format!("jws-kubeconfig-{id}");
+    // Wait for the real signer's signature first.
+    let signed = common::wait_for(20, || {
+        let out = h.kubectl(&[
+            "-n",
+            "kube-public",
+            "get",
+            "configmap",
+            "cluster-info",
+            "-o",
+            &format!("jsonpath={{.data.{key}}}"),
+        ]);
+        (out.code == 0 && !out.stdout.is_empty()).then_some(out.stdout)
+    });
+    let good_sig = signed.expect("the bootstrap signer signed cluster-info");
+    let pid = std::fs::read_to_string(h.dir.join("run/kube-controller-manager.pid")).unwrap();
+    let frozen = Frozen(pid.trim().to_string());
+    signal(&frozen.0, "-STOP");
+    // Same header, another payload's signature: well-formed, but not for this cluster-info.
+    let (head, _) = good_sig.split_once("..").unwrap();
+    let forged = format!("{head}..{}", "A".repeat(43));
+    let patch = format!("{{\"data\":{{\"{key}\":\"{forged}\"}}}}");
+    h.kubectl(&[
+        "-n",
+        "kube-public",
+        "patch",
+        "configmap",
+        "cluster-info",
+        "--type",
+        "merge",
+        "-p",
+        &patch,
+    ])
+    .ok();
+    let (code, checks) = verify(&h, &[&id, "--signature-wait", "2s"]);
+    drop(frozen);
+    assert_eq!(code, 1, "{checks:?}");
+    let (s, d) = check(&checks, "signature");
+    assert_eq!(s, "fail");
+    assert!(d.contains("does not verify"), "{d}");
+    // The signer, running again, replaces the bad signature; verify passes.
+    let healed = common::wait_for(30, || {
+        let (code, _) = verify(&h, &[&id, "--signature-wait", "2s"]);
+        (code == 0).then_some(())
+    });
+    assert!(healed.is_some(), "the signer did not re-sign cluster-info");
+    h.ours(&["prune", &id]).ok();
+}
