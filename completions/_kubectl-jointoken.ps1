@@ -425,6 +425,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-jointoken' -ScriptBlock
             [CompletionResult]::new('--vault-token-credential', '--vault-token-credential', [CompletionResultType]::ParameterName, 'Vault token file (e.g. a Vault Agent sink), loaded as a systemd credential')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Install into this root instead of / (packaging, tests); implies --no-enable')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Container image with kubectl-jointoken on its PATH, for --cronjob')
+            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'Rotation instance to install: several live side by side, each with its own units (`kubectl-jointoken-rotate@NAME.service|timer`), config (/etc/kubectl-jointoken/NAME.yaml), Lease, token label and CronJob name. `default` keeps the plain names')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The kubeconfig cluster to use')
@@ -454,6 +455,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-jointoken' -ScriptBlock
             [CompletionResult]::new('--vault-token-credential', '--vault-token-credential', [CompletionResultType]::ParameterName, 'Vault token file (e.g. a Vault Agent sink), loaded as a systemd credential')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Install into this root instead of / (packaging, tests); implies --no-enable')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Container image with kubectl-jointoken on its PATH, for --cronjob')
+            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'Rotation instance to install: several live side by side, each with its own units (`kubectl-jointoken-rotate@NAME.service|timer`), config (/etc/kubectl-jointoken/NAME.yaml), Lease, token label and CronJob name. `default` keeps the plain names')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The kubeconfig cluster to use')
@@ -475,6 +477,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-jointoken' -ScriptBlock
             break
         }
         'kubectl-jointoken;schedule;status' {
+            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'The rotation instance (see `install --instance`)')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'The root the units were installed into')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
@@ -487,6 +490,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-jointoken' -ScriptBlock
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace (bootstrap tokens live only in kube-system)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)')
             [CompletionResult]::new('--v', '--v', [CompletionResultType]::ParameterName, 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)')
+            [CompletionResult]::new('--cronjob', '--cronjob', [CompletionResultType]::ParameterName, 'The in-cluster CronJob instead of systemd units')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -494,6 +498,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-jointoken' -ScriptBlock
             break
         }
         'kubectl-jointoken;schedule;uninstall' {
+            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'The rotation instance (see `install --instance`)')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'The root the units were installed into')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
@@ -506,6 +511,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-jointoken' -ScriptBlock
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace (bootstrap tokens live only in kube-system)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)')
             [CompletionResult]::new('--v', '--v', [CompletionResultType]::ParameterName, 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)')
+            [CompletionResult]::new('--cronjob', '--cronjob', [CompletionResultType]::ParameterName, 'The in-cluster CronJob instead of systemd units')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

@@ -1444,7 +1444,7 @@ _kubectl__jointoken() {
             return 0
             ;;
         kubectl__subcmd__jointoken__subcmd__schedule__subcmd__install)
-            opts="-n -v -h -V --every --randomized-delay --timeout --exec --kubeconfig-credential --vault-token-credential --root --no-enable --force --cronjob --image --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            opts="-n -v -h -V --every --randomized-delay --timeout --exec --kubeconfig-credential --vault-token-credential --root --no-enable --force --cronjob --image --instance --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1479,6 +1479,10 @@ _kubectl__jointoken() {
                     return 0
                     ;;
                 --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1534,7 +1538,7 @@ _kubectl__jointoken() {
             return 0
             ;;
         kubectl__subcmd__jointoken__subcmd__schedule__subcmd__render)
-            opts="-n -v -h -V --every --randomized-delay --timeout --exec --kubeconfig-credential --vault-token-credential --root --no-enable --force --cronjob --image --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            opts="-n -v -h -V --every --randomized-delay --timeout --exec --kubeconfig-credential --vault-token-credential --root --no-enable --force --cronjob --image --instance --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1569,6 +1573,10 @@ _kubectl__jointoken() {
                     return 0
                     ;;
                 --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1838,12 +1846,16 @@ _kubectl__jointoken() {
             return 0
             ;;
         kubectl__subcmd__jointoken__subcmd__schedule__subcmd__status)
-            opts="-n -v -h -V --root --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            opts="-n -v -h -V --instance --cronjob --root --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1900,12 +1912,16 @@ _kubectl__jointoken() {
             return 0
             ;;
         kubectl__subcmd__jointoken__subcmd__schedule__subcmd__uninstall)
-            opts="-n -v -h -V --root --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            opts="-n -v -h -V --instance --cronjob --root --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -13,8 +13,17 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::token::NAMESPACE;
 
-/// Name of every object.
+/// Name of every object of the default instance.
 pub const NAME: &str = "kubectl-jointoken-rotate";
+
+/// Name of every object of rotation `instance` (the default instance keeps [`NAME`]).
+pub fn name(instance: &str) -> String {
+    if instance == "default" {
+        NAME.to_string()
+    } else {
+        format!("{NAME}-{instance}")
+    }
+}
 
 /// The objects, in apply order.
 pub struct Objects {
@@ -28,9 +37,9 @@ pub struct Objects {
     pub cron_job: CronJob,
 }
 
-fn meta() -> ObjectMeta {
+fn meta(name: &str) -> ObjectMeta {
     ObjectMeta {
-        name: Some(NAME.into()),
+        name: Some(name.into()),
         namespace: Some(NAMESPACE.into()),
         labels: Some(BTreeMap::from([(
             "app.kubernetes.io/name".to_string(),
@@ -51,13 +60,19 @@ fn rule(groups: &[&str], resources: &[&str], verbs: &[&str], names: &[&str]) -> 
     }
 }
 
-/// Builds the objects for `schedule` (a cron expression), `image`, the lease name and the
-/// arguments after `kubectl-jointoken schedule run`.
-pub fn objects(schedule: &str, image: &str, lease: &str, run_flags: &[String]) -> Objects {
+/// Builds the objects named `name` for `schedule` (a cron expression), `image`, the lease name
+/// and the arguments after `kubectl-jointoken schedule run`.
+pub fn objects(
+    name: &str,
+    schedule: &str,
+    image: &str,
+    lease: &str,
+    run_flags: &[String],
+) -> Objects {
     let mut args = vec!["schedule".to_string(), "run".to_string()];
     args.extend(run_flags.iter().cloned());
     let role = Role {
-        metadata: meta(),
+        metadata: meta(name),
         rules: Some(vec![
             // create cannot be limited by name; list/delete/patch are needed for reuse and prune.
             rule(
@@ -76,15 +91,15 @@ pub fn objects(schedule: &str, image: &str, lease: &str, run_flags: &[String]) -
         ]),
     };
     let role_binding = RoleBinding {
-        metadata: meta(),
+        metadata: meta(name),
         role_ref: RoleRef {
             api_group: Some("rbac.authorization.k8s.io".into()),
             kind: "Role".into(),
-            name: NAME.into(),
+            name: name.into(),
         },
         subjects: Some(vec![Subject {
             kind: "ServiceAccount".into(),
-            name: NAME.into(),
+            name: name.into(),
             namespace: Some(NAMESPACE.into()),
             ..Default::default()
         }]),
@@ -107,7 +122,7 @@ pub fn objects(schedule: &str, image: &str, lease: &str, run_flags: &[String]) -
         ..Default::default()
     };
     let cron_job = CronJob {
-        metadata: meta(),
+        metadata: meta(name),
         spec: CronJobSpec {
             schedule: schedule.into(),
             // The timer's cadence is UTC wall clock too.
@@ -124,7 +139,7 @@ pub fn objects(schedule: &str, image: &str, lease: &str, run_flags: &[String]) -
                     template: PodTemplateSpec {
                         metadata: None,
                         spec: Some(PodSpec {
-                            service_account_name: Some(NAME.into()),
+                            service_account_name: Some(name.into()),
                             restart_policy: Some("Never".into()),
                             containers: vec![container],
                             ..Default::default()
@@ -139,7 +154,7 @@ pub fn objects(schedule: &str, image: &str, lease: &str, run_flags: &[String]) -
     };
     Objects {
         service_account: ServiceAccount {
-            metadata: meta(),
+            metadata: meta(name),
             ..Default::default()
         },
         role,
@@ -205,6 +220,7 @@ mod tests {
     #[test]
     fn least_privilege_and_forbid() {
         let o = objects(
+            NAME,
             "0 */8 * * *",
             "img:1",
             "lease-x",

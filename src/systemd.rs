@@ -7,6 +7,20 @@ use std::time::Duration;
 pub const SERVICE: &str = "kubectl-jointoken-rotate.service";
 /// Timer unit name.
 pub const TIMER: &str = "kubectl-jointoken-rotate.timer";
+/// The (service, timer) unit names of rotation `instance`: the default instance keeps
+/// [`SERVICE`]/[`TIMER`]; another is `kubectl-jointoken-rotate@<instance>.service|timer`, so
+/// `systemctl list-timers 'kubectl-jointoken-rotate*'` shows them all side by side.
+pub fn unit_names(instance: &str) -> (String, String) {
+    if instance == "default" {
+        (SERVICE.to_string(), TIMER.to_string())
+    } else {
+        (
+            format!("kubectl-jointoken-rotate@{instance}.service"),
+            format!("kubectl-jointoken-rotate@{instance}.timer"),
+        )
+    }
+}
+
 /// Credential names the service loads (read from `$CREDENTIALS_DIRECTORY`).
 pub const CRED_KUBECONFIG: &str = "kubeconfig";
 /// The Vault token credential.
@@ -29,6 +43,8 @@ pub struct UnitParams {
     pub kubeconfig_credential: String,
     /// Vault token file loaded as a credential, if any.
     pub vault_token_credential: Option<String>,
+    /// The rotation instance (names the units).
+    pub instance: String,
 }
 
 /// `OnCalendar=` for an interval that divides a day (hours) or an hour (minutes).
@@ -145,7 +161,7 @@ Persistent=true
 RandomizedDelaySec={delay}
 FixedRandomDelay=true
 AccuracySec=1s
-Unit={SERVICE}
+Unit={service}
 
 [Install]
 WantedBy=timers.target
@@ -153,6 +169,7 @@ WantedBy=timers.target
         every = crate::duration::format_go(p.every),
         cal = on_calendar(p.every)?,
         delay = secs(p.randomized_delay),
+        service = unit_names(&p.instance).0,
     ))
 }
 
@@ -169,6 +186,7 @@ mod tests {
             timeout: Duration::from_secs(300),
             kubeconfig_credential: "/etc/kubernetes/admin.conf".into(),
             vault_token_credential: Some("/etc/kubectl-jointoken/vault-token".into()),
+            instance: "default".into(),
         }
     }
 

@@ -814,3 +814,99 @@ fn schedule_install_sets_folder_modes_whatever_the_umask() {
         0o644
     );
 }
+
+/// Several rotations side by side, as docs/SCHEDULE.md promises: each `--instance` gets its
+/// own units and config (which names the instance), and uninstalling one leaves the other.
+#[test]
+fn schedule_instances_install_side_by_side() {
+    let e = Env::new();
+    let root = e.home.path().join("root");
+    let r = root.to_str().unwrap();
+    for inst in ["default", "edge"] {
+        let out = e.run(
+            "kubectl-jointoken",
+            &[
+                "schedule",
+                "install",
+                "--root",
+                r,
+                "--instance",
+                inst,
+                "--",
+                "--publish",
+                "vault",
+                "--path",
+                "secret/k/j",
+            ],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    let sys = root.join("etc/systemd/system");
+    for f in [
+        "kubectl-jointoken-rotate.service",
+        "kubectl-jointoken-rotate.timer",
+        "kubectl-jointoken-rotate@edge.service",
+        "kubectl-jointoken-rotate@edge.timer",
+    ] {
+        assert!(sys.join(f).is_file(), "{f}");
+    }
+    let edge_service =
+        std::fs::read_to_string(sys.join("kubectl-jointoken-rotate@edge.service")).unwrap();
+    assert!(
+        edge_service.contains("--config /etc/kubectl-jointoken/edge.yaml"),
+        "{edge_service}"
+    );
+    let edge_timer =
+        std::fs::read_to_string(sys.join("kubectl-jointoken-rotate@edge.timer")).unwrap();
+    assert!(
+        edge_timer.contains("Unit=kubectl-jointoken-rotate@edge.service"),
+        "{edge_timer}"
+    );
+    let cfg = std::fs::read_to_string(root.join("etc/kubectl-jointoken/edge.yaml")).unwrap();
+    assert!(cfg.contains("\ninstance: edge\n"), "{cfg}");
+    // The stored config is what `schedule run` reads: it must parse (the instance key too).
+    let run = e.run(
+        "kubectl-jointoken",
+        &[
+            "schedule",
+            "run",
+            "--config",
+            root.join("etc/kubectl-jointoken/edge.yaml")
+                .to_str()
+                .unwrap(),
+            "--kubeconfig",
+            "/nonexistent",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("/nonexistent"),
+        "got as far as the kubeconfig: {}",
+        run.stderr
+    );
+    // A contradicting --instance after -- is refused.
+    let bad = e.run(
+        "kubectl-jointoken",
+        &[
+            "schedule",
+            "render",
+            "--instance",
+            "edge",
+            "--",
+            "--instance",
+            "other",
+        ],
+    );
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    let out = e.run(
+        "kubectl-jointoken",
+        &["schedule", "uninstall", "--root", r, "--instance", "edge"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!sys.join("kubectl-jointoken-rotate@edge.timer").exists());
+    assert!(
+        sys.join("kubectl-jointoken-rotate.timer").is_file(),
+        "the default instance stays"
+    );
+    assert!(root.join("etc/kubectl-jointoken/config.yaml").is_file());
+}

@@ -441,3 +441,64 @@ fn with_the_signer_paused_schedule_run_publishes_nothing() {
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(r.tokens().len(), 1);
 }
+
+/// A CronJob per instance, and `status`/`uninstall --cronjob` for it: the instance's objects
+/// are named after it, status reads them, uninstall removes all four and nothing else.
+#[test]
+fn cronjob_instances_have_status_and_uninstall() {
+    let Some(h) = harness() else { return };
+    let inst = unique("ci-");
+    let name = format!("kubectl-jointoken-rotate-{inst}");
+    h.ours(&[
+        "schedule",
+        "install",
+        "--cronjob",
+        "--instance",
+        &inst,
+        "--image",
+        "registry.example/kubectl-jointoken:0.1.0",
+        "--",
+        "--publish",
+        "vault",
+        "--path",
+        "secret/k8s/join",
+    ])
+    .ok();
+    let get = |kind: &str| {
+        h.kubectl(&["-n", "kube-system", "get", kind, &name, "-o", "name"])
+            .code
+    };
+    for kind in ["cronjob", "serviceaccount", "role", "rolebinding"] {
+        assert_eq!(get(kind), 0, "{kind} {name}");
+    }
+    let cj: Value = serde_json::from_str(
+        &h.kubectl(&["-n", "kube-system", "get", "cronjob", &name, "-o", "json"])
+            .ok()
+            .stdout,
+    )
+    .unwrap();
+    let args =
+        cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"].to_string();
+    assert!(args.contains(&format!("--instance={inst}")), "{args}");
+    let st = h
+        .ours(&["schedule", "status", "--cronjob", "--instance", &inst])
+        .ok()
+        .stdout;
+    assert!(
+        st.contains(&format!("CronJob=kube-system/{name}")) && st.contains("Schedule=0 */8 * * *"),
+        "{st}"
+    );
+    assert!(st.contains("LastScheduleTime=never"), "{st}");
+    h.ours(&["schedule", "uninstall", "--cronjob", "--instance", &inst])
+        .ok();
+    for kind in ["cronjob", "serviceaccount", "role", "rolebinding"] {
+        assert_ne!(get(kind), 0, "{kind} {name} is gone");
+    }
+    let missing = h.ours(&["schedule", "status", "--cronjob", "--instance", &inst]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("does not exist"),
+        "{}",
+        missing.stderr
+    );
+}

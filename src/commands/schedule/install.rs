@@ -8,12 +8,25 @@ use kube::api::{Api, Patch, PatchParams};
 use crate::cli::GlobalArgs;
 use crate::{Error, Result, cluster, duration, systemd, token};
 
-use super::{DEFAULT_CONFIG, InstallArgs, RootArgs};
+use super::{InstallArgs, RootArgs, config_file};
 
 /// The files `install` writes, relative to the root, with their contents.
 pub fn render(i: &InstallArgs) -> Result<Vec<(String, String)>> {
-    let config = DEFAULT_CONFIG.to_string();
+    let config = config_file(&i.instance);
+    // `--instance` before `--` names the units; an instance given only after `--` (as before
+    // instances had units of their own) still drives the run's label and Lease.
+    if let Some(v) = run_flag_value(&i.run_flags, "instance")
+        && i.instance != "default"
+        && v != i.instance
+    {
+        return Err(Error::usage(format!(
+            "--instance {v} after -- contradicts --instance {}: give it once, before --",
+            i.instance
+        )));
+    }
+    let (service, timer_name) = systemd::unit_names(&i.instance);
     let params = systemd::UnitParams {
+        instance: i.instance.clone(),
         exec: i.exec.clone(),
         config: config.clone(),
         every: i.every,
@@ -41,8 +54,11 @@ pub fn render(i: &InstallArgs) -> Result<Vec<(String, String)>> {
     })?;
     let mut cfg = format!(
         "# kubectl-jointoken schedule run: one key per long flag (see `kubectl jointoken schedule run --help`).\nevery: {}\n",
-        duration::format_go(i.every)
+        duration::format_go(i.every),
     );
+    if i.instance != "default" {
+        cfg.push_str(&format!("instance: {}\n", i.instance));
+    }
     let mut it = i.run_flags.iter().peekable();
     while let Some(f) = it.next() {
         let Some(name) = f.strip_prefix("--") else {
@@ -57,6 +73,9 @@ pub fn render(i: &InstallArgs) -> Result<Vec<(String, String)>> {
                 _ => (name.to_string(), None),
             },
         };
+        if k == "instance" && i.instance != "default" {
+            continue;
+        }
         if k == "every" {
             return Err(Error::usage(
                 "--every after -- would be ignored: give it before --, as `schedule install --every DURATION` (it sets the timer and the run)",
@@ -69,10 +88,10 @@ pub fn render(i: &InstallArgs) -> Result<Vec<(String, String)>> {
     }
     Ok(vec![
         (
-            format!("/etc/systemd/system/{}", systemd::SERVICE),
+            format!("/etc/systemd/system/{service}"),
             systemd::service(&params),
         ),
-        (format!("/etc/systemd/system/{}", systemd::TIMER), timer),
+        (format!("/etc/systemd/system/{timer_name}"), timer),
         (config, cfg),
     ])
 }
@@ -86,13 +105,20 @@ fn cronjob_objects(i: &InstallArgs) -> Result<crate::cronjob::Objects> {
     let schedule = crate::cronjob::cron_expr(i.every).map_err(Error::usage)?;
     let mut flags = vec![format!("--every={}", duration::format_go(i.every))];
     flags.extend(i.run_flags.iter().cloned());
-    let lease = run_flag_value(&i.run_flags, "lease-name").unwrap_or_else(|| {
-        format!(
-            "kubectl-jointoken-rotate-{}",
-            run_flag_value(&i.run_flags, "instance").unwrap_or_else(|| "default".into())
-        )
-    });
-    Ok(crate::cronjob::objects(&schedule, image, &lease, &flags))
+    if i.instance != "default" && run_flag_value(&i.run_flags, "instance").is_none() {
+        flags.push(format!("--instance={}", i.instance));
+    }
+    let run_instance =
+        run_flag_value(&i.run_flags, "instance").unwrap_or_else(|| i.instance.clone());
+    let lease = run_flag_value(&i.run_flags, "lease-name")
+        .unwrap_or_else(|| format!("kubectl-jointoken-rotate-{run_instance}"));
+    Ok(crate::cronjob::objects(
+        &crate::cronjob::name(&i.instance),
+        &schedule,
+        image,
+        &lease,
+        &flags,
+    ))
 }
 
 /// The value of `--name` in stored run flags (`--name=v` or `--name v`).
@@ -134,7 +160,8 @@ where
         + serde::Serialize
         + serde::de::DeserializeOwned,
 {
-    let name = crate::cronjob::NAME;
+    let name = obj.meta().name.clone().unwrap_or_default();
+    let name = name.as_str();
     Api::<K>::namespaced(c.client.clone(), token::NAMESPACE)
         .patch(
             name,
@@ -229,23 +256,24 @@ pub(super) fn install(i: &InstallArgs) -> Result<String> {
     }
     if i.root == Path::new("/") && !i.no_enable {
         systemctl(&["daemon-reload"])?;
-        systemctl(&["enable", "--now", systemd::TIMER])?;
-        crate::reporter::note(format!("enabled and started {}", systemd::TIMER));
+        let (_, timer) = systemd::unit_names(&i.instance);
+        systemctl(&["enable", "--now", &timer])?;
+        crate::reporter::note(format!("enabled and started {timer}"));
     }
     Ok(String::new())
 }
 
 pub(super) fn status(r: &RootArgs) -> Result<String> {
-    let _ = r;
+    let (service, timer) = systemd::unit_names(&r.instance);
     let timer = systemctl(&[
         "show",
-        systemd::TIMER,
+        &timer,
         "-p",
         "ActiveState,LastTriggerUSec,NextElapseUSecRealtime",
     ])?;
     let service = systemctl(&[
         "show",
-        systemd::SERVICE,
+        &service,
         "-p",
         "Result,ExecMainStatus,ExecMainExitTimestamp",
     ])?;
@@ -253,13 +281,14 @@ pub(super) fn status(r: &RootArgs) -> Result<String> {
 }
 
 pub(super) fn uninstall(r: &RootArgs) -> Result<String> {
+    let (service, timer) = systemd::unit_names(&r.instance);
     if r.root == Path::new("/") {
-        let _ = systemctl(&["disable", "--now", systemd::TIMER]);
+        let _ = systemctl(&["disable", "--now", &timer]);
     }
     for p in [
-        format!("/etc/systemd/system/{}", systemd::SERVICE),
-        format!("/etc/systemd/system/{}", systemd::TIMER),
-        DEFAULT_CONFIG.to_string(),
+        format!("/etc/systemd/system/{service}"),
+        format!("/etc/systemd/system/{timer}"),
+        config_file(&r.instance),
     ] {
         let path = under(&r.root, &p);
         match std::fs::remove_file(&path) {
@@ -278,4 +307,74 @@ pub(super) fn uninstall(r: &RootArgs) -> Result<String> {
         systemctl(&["daemon-reload"])?;
     }
     Ok(String::new())
+}
+
+/// `status --cronjob`: the CronJob's schedule, last schedule and last success, and whether a
+/// job is running now, as `key=value` lines like `systemctl show`.
+pub(super) async fn cronjob_status(g: &GlobalArgs, r: &RootArgs) -> Result<String> {
+    use k8s_openapi::api::batch::v1::CronJob;
+    let c = cluster::connect(g).await?;
+    let name = crate::cronjob::name(&r.instance);
+    let cj = Api::<CronJob>::namespaced(c.client.clone(), token::NAMESPACE)
+        .get_opt(&name)
+        .await
+        .map_err(|e| cluster::kube_error(format!("cannot read CronJob kube-system/{name}"), e, &c.target))?
+        .ok_or_else(|| {
+            Error::runtime(format!(
+                "CronJob kube-system/{name} does not exist: install it with `kubectl jointoken schedule install --cronjob`"
+            ))
+        })?;
+    let st = cj.status.unwrap_or_default();
+    let t = |x: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>| {
+        x.map(|t| crate::token::format_expiration(t.0))
+            .unwrap_or_else(|| "never".into())
+    };
+    Ok(format!(
+        "CronJob=kube-system/{name}\nSchedule={}\nSuspend={}\nLastScheduleTime={}\nLastSuccessfulTime={}\nActiveJobs={}\n",
+        cj.spec.schedule,
+        cj.spec.suspend.unwrap_or(false),
+        t(st.last_schedule_time),
+        t(st.last_successful_time),
+        st.active.map(|a| a.len()).unwrap_or(0)
+    ))
+}
+
+/// `uninstall --cronjob`: deletes the CronJob and its RBAC (tokens are kept, as with units).
+pub(super) async fn cronjob_uninstall(g: &GlobalArgs, r: &RootArgs) -> Result<String> {
+    use k8s_openapi::api::batch::v1::CronJob;
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+    let c = cluster::connect(g).await?;
+    let name = crate::cronjob::name(&r.instance);
+    delete_named::<CronJob>(&c, &name).await?;
+    delete_named::<RoleBinding>(&c, &name).await?;
+    delete_named::<Role>(&c, &name).await?;
+    delete_named::<ServiceAccount>(&c, &name).await?;
+    Ok(String::new())
+}
+
+async fn delete_named<K>(c: &cluster::Cluster, name: &str) -> Result<()>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let kind = K::kind(&());
+    let dp = kube::api::DeleteParams::background();
+    match Api::<K>::namespaced(c.client.clone(), token::NAMESPACE)
+        .delete(name, &dp)
+        .await
+    {
+        Ok(_) => {
+            crate::reporter::note(format!("deleted {kind} kube-system/{name}"));
+            Ok(())
+        }
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+        Err(e) => Err(cluster::kube_error(
+            format!("cannot delete {kind} kube-system/{name}"),
+            e,
+            &c.target,
+        )),
+    }
 }

@@ -137,15 +137,50 @@ pub struct InstallArgs {
     /// Container image with kubectl-jointoken on its PATH, for --cronjob.
     #[arg(long, requires = "cronjob")]
     pub image: Option<String>,
+    /// Rotation instance to install: several live side by side, each with its own units
+    /// (`kubectl-jointoken-rotate@NAME.service|timer`), config (/etc/kubectl-jointoken/NAME.yaml),
+    /// Lease, token label and CronJob name. `default` keeps the plain names.
+    #[arg(long, default_value = "default", value_parser = parse_instance)]
+    pub instance: String,
     /// Flags for `schedule run`, stored in the config file (after `--`), e.g.
     /// `-- --publish vault --vault-addr https://vault:8200 --path secret/k8s/join`.
     #[arg(last = true, value_name = "RUN FLAGS")]
     pub run_flags: Vec<String>,
 }
 
+/// `--instance`: a label value that is also safe in unit and object names.
+fn parse_instance(s: &str) -> std::result::Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 40
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("expected 1-40 of [a-z0-9-], not starting or ending with '-'".into())
+    }
+}
+
+/// The config file of rotation `instance`.
+pub fn config_file(instance: &str) -> String {
+    if instance == "default" {
+        DEFAULT_CONFIG.to_string()
+    } else {
+        format!("/etc/kubectl-jointoken/{instance}.yaml")
+    }
+}
+
 /// Flags of `status`/`uninstall`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct RootArgs {
+    /// The rotation instance (see `install --instance`).
+    #[arg(long, default_value = "default", value_parser = parse_instance)]
+    pub instance: String,
+    /// The in-cluster CronJob instead of systemd units.
+    #[arg(long)]
+    pub cronjob: bool,
     /// The root the units were installed into.
     #[arg(long, default_value = "/")]
     pub root: PathBuf,
@@ -160,7 +195,7 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<crate::output::Document> {
             install::apply_cronjob(g, i).await?;
             crate::reporter::note(format!(
                 "applied the CronJob {} and its RBAC in kube-system",
-                crate::cronjob::NAME
+                crate::cronjob::name(&i.instance)
             ));
             String::new()
         }
@@ -173,6 +208,8 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<crate::output::Document> {
                 .join("")
         }
         Action::Install(i) => install::install(i)?,
+        Action::Status(r) if r.cronjob => install::cronjob_status(g, r).await?,
+        Action::Uninstall(r) if r.cronjob => install::cronjob_uninstall(g, r).await?,
         Action::Status(r) => install::status(r)?,
         Action::Uninstall(r) => install::uninstall(r)?,
     };
