@@ -443,3 +443,115 @@ fn describe_kube_error(err: &kube::Error, ctx: &Target) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    /// A fault-injecting apiserver stand-in (plain HTTP, JSON): page one of a Secret list with
+    /// a continue token, then 410 Gone for that token (the snapshot was compacted), then, on
+    /// the restarted list, both Secrets in one page. Records what was asked.
+    fn gone_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = format!("http://{}", l.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            let mut lists = 0;
+            for s in l.incoming().flatten() {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut line = String::new();
+                if r.read_line(&mut line).is_err() {
+                    continue;
+                }
+                loop {
+                    let mut h = String::new();
+                    if r.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                        break;
+                    }
+                }
+                let path = line.split(' ').nth(1).unwrap_or("").to_string();
+                log.lock().unwrap().push(path.clone());
+                let secret = |n: &str| {
+                    format!(
+                        r#"{{"metadata":{{"name":"{n}","uid":"u-{n}"}},"type":"bootstrap.kubernetes.io/token"}}"#
+                    )
+                };
+                let (code, body) = if path.contains("continue=c1") {
+                    (410, r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"The provided continue parameter is too old","reason":"Expired","code":410}"#.to_string())
+                } else if lists == 0 {
+                    lists += 1;
+                    (
+                        200,
+                        format!(
+                            r#"{{"kind":"SecretList","apiVersion":"v1","metadata":{{"continue":"c1"}},"items":[{}]}}"#,
+                            secret("a")
+                        ),
+                    )
+                } else {
+                    (
+                        200,
+                        format!(
+                            r#"{{"kind":"SecretList","apiVersion":"v1","metadata":{{}},"items":[{},{}]}}"#,
+                            secret("a"),
+                            secret("b")
+                        ),
+                    )
+                };
+                let mut s = s;
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        (addr, seen)
+    }
+
+    #[tokio::test]
+    async fn an_expired_continue_token_restarts_the_list_once_without_duplicates() {
+        let (addr, seen) = gone_server();
+        let config = kube::Config::new(addr.parse().unwrap());
+        let c = Cluster {
+            client: kube::Client::try_from(config).unwrap(),
+            target: Target {
+                server: addr.clone(),
+                cluster_name: "t".into(),
+                user: "t".into(),
+                ca_certs: vec![],
+                default_namespace: "default".into(),
+            },
+        };
+        let mut names: Vec<String> = Vec::new();
+        let mut restarts = 0;
+        list_pages(
+            &c,
+            "kube-system",
+            ListParams::default().limit(1),
+            proto::secret,
+            "listing",
+            |p: Page<k8s_openapi::api::core::v1::Secret>| match p {
+                Page::Items(items) => {
+                    names.extend(items.into_iter().filter_map(|s| s.metadata.name))
+                }
+                Page::Restart => {
+                    restarts += 1;
+                    names.clear();
+                }
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(restarts, 1);
+        assert_eq!(names, ["a", "b"], "no Secret twice, none lost");
+        let asked = seen.lock().unwrap().clone();
+        assert_eq!(asked.len(), 3, "{asked:?}");
+        assert!(
+            asked[1].contains("continue=c1") && !asked[2].contains("continue"),
+            "{asked:?}"
+        );
+    }
+}
