@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{Harness, Out, harness, our_bin, scan_for_secrets, unique, wait_for};
+use common::{Harness, Out, bare, our_bin, scan_for_secrets, unique, wait_for};
 use serde_json::Value;
 
 /// The tests share the bare cluster's pending CSRs and its bootstrap RBAC.
@@ -28,36 +28,6 @@ const CLIENT: &str = "kubernetes.io/kube-apiserver-client-kubelet";
 
 fn json(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
-
-/// The bare harness, from the env file its `up --bare` wrote.
-fn bare() -> Option<Harness> {
-    harness()?;
-    let dir = std::env::var("KJT_E2E_BARE_DIR").unwrap_or_else(|_| {
-        panic!(
-            "KJT_E2E_BARE_DIR is not set: start a bare harness with `KJT_E2E_DIR=D scripts/e2e up \
-             --bare` and export KJT_E2E_BARE_DIR=D (or set KJT_SKIP_E2E=1)"
-        )
-    });
-    let text = std::fs::read_to_string(Path::new(&dir).join("env"))
-        .unwrap_or_else(|e| panic!("{dir}/env: {e}: is the bare harness up?"));
-    let get = |k: &str| {
-        text.lines()
-            .filter_map(|l| l.strip_prefix("export "))
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap_or_else(|| panic!("{k} missing in {dir}/env"))
-            .to_string()
-    };
-    assert_eq!(get("KJT_E2E_MODE"), "bare", "{dir} is not a --bare harness");
-    Some(Harness {
-        kubeconfig: get("KUBECONFIG").into(),
-        bin: get("KJT_E2E_BIN").into(),
-        ca: get("KJT_E2E_CA").into(),
-        apiserver: get("KJT_E2E_APISERVER"),
-        vault_addr: get("VAULT_ADDR"),
-        vault_token: get("VAULT_TOKEN"),
-        dir: dir.into(),
-    })
 }
 
 /// A child process with its output in a file, killed when dropped (also on a failed assert).

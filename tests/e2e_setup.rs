@@ -7,11 +7,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
-use common::{Harness, harness, unique, wait_for};
+use common::{Harness, bare, harness, unique, wait_for};
 use serde_json::Value;
 
 /// Tests that break and repair the kubeadm cluster's shared objects run one at a time.
@@ -23,36 +22,6 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
 
 fn json(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
-
-/// The bare harness, from the env file its `up --bare` wrote.
-fn bare() -> Option<Harness> {
-    harness()?;
-    let dir = std::env::var("KJT_E2E_BARE_DIR").unwrap_or_else(|_| {
-        panic!(
-            "KJT_E2E_BARE_DIR is not set: start a bare harness with `KJT_E2E_DIR=D scripts/e2e up \
-             --bare` and export KJT_E2E_BARE_DIR=D (or set KJT_SKIP_E2E=1)"
-        )
-    });
-    let text = std::fs::read_to_string(Path::new(&dir).join("env"))
-        .unwrap_or_else(|e| panic!("{dir}/env: {e}: is the bare harness up?"));
-    let get = |k: &str| {
-        text.lines()
-            .filter_map(|l| l.strip_prefix("export "))
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap_or_else(|| panic!("{k} missing in {dir}/env"))
-            .to_string()
-    };
-    assert_eq!(get("KJT_E2E_MODE"), "bare", "{dir} is not a --bare harness");
-    Some(Harness {
-        kubeconfig: get("KUBECONFIG").into(),
-        bin: get("KJT_E2E_BIN").into(),
-        ca: get("KJT_E2E_CA").into(),
-        apiserver: get("KJT_E2E_APISERVER"),
-        vault_addr: get("VAULT_ADDR"),
-        vault_token: get("VAULT_TOKEN"),
-        dir: dir.into(),
-    })
 }
 
 fn create(h: &Harness, args: &[&str]) -> Value {

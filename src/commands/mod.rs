@@ -73,6 +73,18 @@ pub enum Command {
     Approve(approve::Args),
 }
 
+/// Ends a command whose report may carry a failure: the report's text is printed before the
+/// error, so a partial prune, publish, setup, verify or approval is visible on stdout.
+fn finish(text: String, failure: Option<crate::Error>) -> Result<String> {
+    match failure {
+        Some(e) => {
+            print!("{text}");
+            Err(e)
+        }
+        None => Ok(text),
+    }
+}
+
 /// Runs the parsed command and returns what goes to stdout.
 pub async fn dispatch(cli: Cli) -> Result<String> {
     let g = &cli.global;
@@ -89,14 +101,7 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
             let report = prune::run(g, &a).await?;
             let text = output::render(&report, &a.output)?;
             report.summarize();
-            match report.failure() {
-                // Print what was done before failing, so a partial prune is visible.
-                Some(e) => {
-                    print!("{text}");
-                    Err(e)
-                }
-                None => Ok(text),
-            }
+            finish(text, report.failure())
         }
         Command::Kubeconfig(a) => {
             output::render(&kubeconfig::run(g, &a).await?, &Default::default())
@@ -108,14 +113,7 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
                 Some(t) => t.clone(),
                 None => output::render(&report, &publish::PublishOutcome::output_args(a.format))?,
             };
-            match report.failure() {
-                // Print what was done before failing, so a partial publish is visible per sink.
-                Some(e) => {
-                    print!("{text}");
-                    Err(e)
-                }
-                None => Ok(text),
-            }
+            finish(text, report.failure())
         }
         Command::Completion(a) => {
             output::render(&completion::run(g, &a).await?, &Default::default())
@@ -129,40 +127,20 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
         Command::Verify(a) => {
             let report = verify::run(g, &a).await?;
             let text = output::render(&report, &a.output)?;
-            match report.failure() {
-                Some(e) => {
-                    print!("{text}");
-                    Err(e)
-                }
-                None => Ok(text),
-            }
+            finish(text, report.failure())
         }
         Command::Setup(a) if a.print => setup::print(g, &a).await,
         Command::Setup(a) => {
             let report = setup::run(g, &a).await?;
             let text = output::render(&report, &a.output)?;
-            match report.failure() {
-                // Print every object's result before failing, as prune does.
-                Some(e) => {
-                    print!("{text}");
-                    Err(e)
-                }
-                None => Ok(text),
-            }
+            finish(text, report.failure())
         }
         Command::Approve(a) => match approve::run(g, &a).await? {
             approve::Ran::Text(t) => Ok(t),
             approve::Ran::Report(report) => {
                 let text = output::render(&report, &a.output)?;
                 report.summarize();
-                match report.failure() {
-                    // Print what was decided before failing, as prune does.
-                    Some(e) => {
-                        print!("{text}");
-                        Err(e)
-                    }
-                    None => Ok(text),
-                }
+                finish(text, report.failure())
             }
         },
     }

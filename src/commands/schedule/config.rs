@@ -51,22 +51,29 @@ pub fn config_to_args(text: &str, path: &Path) -> Result<Vec<String>> {
         }
     }
     // Every value is checked now, naming the file, rather than as a bare clap error later.
+    check_run_flags(&out).map_err(bad)?;
+    Ok(out)
+}
+
+/// Parses `flags` as `schedule run` would; the error is clap's first line (naming the flag),
+/// without its `error: ` prefix.
+pub(super) fn check_run_flags(flags: &[String]) -> std::result::Result<(), String> {
     let mut probe = vec![
         "kubectl-jointoken".to_string(),
         "schedule".into(),
         "run".into(),
     ];
-    probe.extend(out.iter().cloned());
-    if let Err(e) = <crate::commands::Cli as clap::Parser>::try_parse_from(&probe) {
-        let msg = e.to_string();
-        let first = msg
-            .lines()
-            .next()
-            .unwrap_or("")
-            .trim_start_matches("error: ");
-        return Err(bad(first.to_string()));
-    }
-    Ok(out)
+    probe.extend(flags.iter().cloned());
+    <crate::commands::Cli as clap::Parser>::try_parse_from(&probe)
+        .map(|_| ())
+        .map_err(|e| {
+            let msg = e.to_string();
+            msg.lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .to_string()
+        })
 }
 
 /// The long flag names `schedule run` takes (what a config key may be).

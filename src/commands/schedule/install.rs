@@ -37,21 +37,8 @@ pub fn render(i: &InstallArgs) -> Result<Vec<(String, String)>> {
     };
     let timer = systemd::timer(&params).map_err(Error::usage)?;
     // Validate the stored run flags now, not at 3am on the first tick.
-    let mut probe = vec![
-        "kubectl-jointoken".to_string(),
-        "schedule".into(),
-        "run".into(),
-    ];
-    probe.extend(i.run_flags.iter().cloned());
-    <crate::commands::Cli as clap::Parser>::try_parse_from(&probe).map_err(|e| {
-        let msg = e.to_string();
-        let first = msg
-            .lines()
-            .next()
-            .unwrap_or("")
-            .trim_start_matches("error: ");
-        Error::usage(format!("invalid run flags after --: {first}"))
-    })?;
+    super::config::check_run_flags(&i.run_flags)
+        .map_err(|first| Error::usage(format!("invalid run flags after --: {first}")))?;
     let mut cfg = format!(
         "# kubectl-jointoken schedule run: one key per long flag (see `kubectl jointoken schedule run --help`).\nevery: {}\n",
         duration::format_go(i.every),
