@@ -52,8 +52,6 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 pub use error::{Error, Result};
 
 /// Which binary is running: the dispatcher or one of the per-verb plugins kubectl may find.
@@ -121,7 +119,7 @@ pub fn run_args(args: Vec<OsString>) -> u8 {
             return e.exit_code();
         }
     };
-    let cli = match commands::Cli::try_parse_from(args) {
+    let cli = match commands::parse(args) {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout with exit 0; real usage errors to stderr with 2.
@@ -164,7 +162,7 @@ pub fn run_args(args: Vec<OsString>) -> u8 {
 /// `--key=value` right after `run`, so flags typed on the command line (later) win.
 fn expand_config(mut args: Vec<OsString>) -> Result<Vec<OsString>> {
     use commands::{Command, schedule};
-    let Ok(cli) = commands::Cli::try_parse_from(&args) else {
+    let Ok(cli) = commands::parse(args.iter().cloned()) else {
         return Ok(args);
     };
     let Command::Schedule(schedule::Args {

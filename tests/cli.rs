@@ -910,3 +910,31 @@ fn schedule_instances_install_side_by_side() {
     );
     assert!(root.join("etc/kubectl-jointoken/config.yaml").is_file());
 }
+
+/// `fetch` runs on a node without a kubeconfig: its help does not list kubectl's connection
+/// flags, which every cluster-side command still shows.
+#[test]
+fn fetch_help_lists_only_the_flags_it_uses() {
+    let e = Env::new();
+    let fetch = e.run("kubectl-jointoken", &["fetch", "--help"]);
+    assert_eq!(fetch.code, 0);
+    for f in [
+        "--context",
+        "--as-group",
+        "--request-timeout",
+        "Kubernetes connection",
+    ] {
+        assert!(
+            !fetch.stdout.contains(f),
+            "fetch --help lists {f}:\n{}",
+            fetch.stdout
+        );
+    }
+    assert!(
+        fetch.stdout.contains("--kubeconfig-out"),
+        "{}",
+        fetch.stdout
+    );
+    let list = e.run("kubectl-jointoken", &["list", "--help"]);
+    assert!(list.stdout.contains("--context") && list.stdout.contains("--as-group"));
+}

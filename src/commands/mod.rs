@@ -73,6 +73,41 @@ pub enum Command {
     Approve(approve::Args),
 }
 
+/// The command tree as users see it: the derive's tree, built, with kubectl's connection flags
+/// hidden from `fetch` (it runs on a node that has no kubeconfig, and ignores them). Parsing,
+/// help, completion and the generated docs all use this one tree.
+pub fn command() -> clap::Command {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    cmd.build();
+    let connection: Vec<String> =
+        <crate::cli::GlobalArgs as clap::Args>::augment_args(clap::Command::new("probe"))
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .filter(|id| id != "verbosity")
+            .collect();
+    if let Some(fetch) = cmd.find_subcommand_mut("fetch") {
+        *fetch = fetch.clone().mut_args(|a| {
+            if connection.iter().any(|c| c == a.get_id().as_str()) {
+                a.hide(true)
+            } else {
+                a
+            }
+        });
+    }
+    cmd
+}
+
+/// Parses `args` (argv, program name first) with [`command`].
+pub fn parse<I, T>(args: I) -> std::result::Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::FromArgMatches;
+    let m = command().try_get_matches_from(args)?;
+    Cli::from_arg_matches(&m)
+}
+
 /// Ends a command whose report may carry a failure: the report's text is printed before the
 /// error, so a partial prune, publish, setup, verify or approval is visible on stdout.
 fn finish(text: String, failure: Option<crate::Error>) -> Result<String> {

@@ -30,7 +30,7 @@ fn doc_command() -> Command {
             .collect();
         names.iter().fold(cmd, |c, n| c.mut_subcommand(n, stable))
     }
-    let mut cmd = stable(Cli::command());
+    let mut cmd = stable(crate::commands::command());
     cmd.build();
     cmd
 }

@@ -87,7 +87,7 @@ fn default_link_dir() -> Result<PathBuf> {
 
 /// The verbs a `kubectl-jointoken-<verb>` binary may stand for.
 pub(super) fn verbs() -> Vec<String> {
-    Cli::command()
+    crate::commands::command()
         .get_subcommands()
         .map(|c| c.get_name().to_string())
         .collect()

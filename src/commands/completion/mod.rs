@@ -21,10 +21,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::builder::PossibleValue;
-use clap::{Arg, Command, CommandFactory, Parser, ValueEnum, ValueHint};
+use clap::{Arg, Command, ValueEnum, ValueHint};
 
 use crate::cli::GlobalArgs;
-use crate::commands::Cli;
 use crate::{Error, Result};
 
 /// The dispatcher binary; static scripts complete this name.
@@ -119,6 +118,6 @@ pub async fn run(_g: &GlobalArgs, a: &Args) -> Result<crate::output::Document> {
 /// The static completion script of the dispatcher for `shell`.
 pub fn script(shell: clap_complete::Shell) -> String {
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), BIN, &mut buf);
+    clap_complete::generate(shell, &mut crate::commands::command(), BIN, &mut buf);
     String::from_utf8(buf).expect("clap_complete writes UTF-8")
 }

@@ -120,7 +120,7 @@ fn kube_names(id: &str, global_words: &[String]) -> Vec<Candidate> {
     let mut argv = vec![BIN.to_string()];
     argv.extend(global_words.iter().cloned());
     argv.push("list".into());
-    let Ok(cli) = Cli::try_parse_from(argv) else {
+    let Ok(cli) = crate::commands::parse(argv) else {
         return Vec::new();
     };
     let g = cli.global;
@@ -216,7 +216,7 @@ fn cluster_token_ids(global_words: &[String]) -> Vec<Candidate> {
     let mut argv = vec![BIN.to_string()];
     argv.extend(global_words.iter().cloned());
     argv.push("list".into());
-    let Ok(cli) = Cli::try_parse_from(argv) else {
+    let Ok(cli) = crate::commands::parse(argv) else {
         return Vec::new();
     };
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -263,7 +263,7 @@ fn cluster_token_ids(global_words: &[String]) -> Vec<Candidate> {
 /// by walking the clap tree: subcommands, flags, flag values (value enums with their help,
 /// token ids from [`Sources`]) and positionals.
 pub fn complete(words: &[String], sources: &Sources<'_>) -> Completion {
-    let mut root = Cli::command();
+    let mut root = crate::commands::command();
     root.build();
     let (current, done) = match words.split_last() {
         Some((c, d)) => (c.as_str(), d),
