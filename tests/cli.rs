@@ -922,7 +922,7 @@ fn fetch_help_lists_only_the_flags_it_uses() {
         "--context",
         "--as-group",
         "--request-timeout",
-        "Kubernetes connection",
+        "--kubeconfig <",
     ] {
         assert!(
             !fetch.stdout.contains(f),

@@ -24,6 +24,7 @@ use clap::builder::PossibleValue;
 use clap::{Arg, Command, ValueEnum, ValueHint};
 
 use crate::cli::GlobalArgs;
+use crate::commands::Cli;
 use crate::{Error, Result};
 
 /// The dispatcher binary; static scripts complete this name.
@@ -118,6 +119,12 @@ pub async fn run(_g: &GlobalArgs, a: &Args) -> Result<crate::output::Document> {
 /// The static completion script of the dispatcher for `shell`.
 pub fn script(shell: clap_complete::Shell) -> String {
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut crate::commands::command(), BIN, &mut buf);
+    // The unbuilt derive tree: clap_complete builds it itself (with its own bin name).
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        BIN,
+        &mut buf,
+    );
     String::from_utf8(buf).expect("clap_complete writes UTF-8")
 }
