@@ -116,6 +116,12 @@ fn path_of(dirs: &[&Path]) -> String {
     p.join(":")
 }
 
+/// PATH of exactly these dirs (no system dirs: nothing else there can shadow a plugin).
+fn path_of_only(dirs: &[&Path]) -> String {
+    let p: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    p.join(":")
+}
+
 /// Candidate values (first column) of a `kubectl __complete` answer; asserts cobra's trailer.
 fn candidates(out: &Out) -> Vec<(String, String)> {
     let lines: Vec<&str> = out.stdout.lines().collect();
@@ -277,6 +283,28 @@ fn glob(pattern: &str, name: &str) -> bool {
     }
 }
 
+/// Runs `--help` of every per-verb name (each a link in `dir` to the one binary) through
+/// `help` and checks that each answers as its verb: the binary dispatches on its name.
+fn assert_verbs_run_through_links(dir: &Path, help: impl Fn(&str) -> Out) {
+    let verbs: Vec<String> = binaries()
+        .into_iter()
+        .filter(|b| b != "kubectl-jointoken")
+        .collect();
+    assert!(verbs.len() >= 6, "{verbs:?}");
+    for b in verbs {
+        let path = dir.join(&b);
+        assert!(path.is_symlink(), "{} is not a link", path.display());
+        let verb = b.strip_prefix("kubectl-jointoken-").unwrap();
+        let out = help(&b).ok();
+        assert!(
+            out.stdout
+                .contains(&format!("Usage: kubectl jointoken {verb} ")),
+            "{b} --help:\n{}",
+            out.stdout
+        );
+    }
+}
+
 #[test]
 fn krew_archive_validates_installs_and_completes_through_kubectl() {
     let Some(h) = harness() else { return };
@@ -325,9 +353,22 @@ fn krew_archive_validates_installs_and_completes_through_kubectl() {
     }
     assert!(placed.contains(p["bin"].as_str().unwrap()), "{placed:?}");
     assert!(placed.contains("LICENSE"));
-    for b in binaries() {
-        assert!(entries.contains(&b), "{b} missing from {entries:?}");
-    }
+    // One multi-call binary and its licence, nothing else (issue 15: it used to carry seven
+    // identical binaries of which krew linked one).
+    let files: BTreeSet<&str> = entries
+        .iter()
+        .map(String::as_str)
+        .filter(|e| *e != ".")
+        .collect();
+    assert_eq!(
+        files,
+        BTreeSet::from(["kubectl-jointoken", "LICENSE"]),
+        "{listing:?}"
+    );
+    eprintln!(
+        "krew archive (debug build, stripped): {} bytes",
+        std::fs::metadata(&archive).unwrap().len()
+    );
 
     // (a) krew's validator, installs included: the archive is served on loopback.
     let base = serve(archive.clone());
@@ -403,6 +444,53 @@ fn krew_archive_validates_installs_and_completes_through_kubectl() {
         "{}",
         help.stdout
     );
+    // krew's store holds the one binary and the licence.
+    let store = root
+        .join("store/jointoken")
+        .join(m["spec"]["version"].as_str().unwrap());
+    let stored: BTreeSet<String> = std::fs::read_dir(&store)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        stored,
+        BTreeSet::from(["LICENSE".to_string(), "kubectl-jointoken".to_string()])
+    );
+    eprintln!(
+        "krew install (debug build, stripped): {} bytes",
+        std::fs::metadata(store.join("kubectl-jointoken"))
+            .unwrap()
+            .len()
+    );
+    // Per-verb names are links to krew's link (docs/INSTALL.md): each runs its verb, by
+    // name and through kubectl, and kubectl's plugin lookup has nothing to warn about.
+    let links = out.path().join("links");
+    std::fs::create_dir_all(&links).unwrap();
+    for b in binaries().iter().filter(|b| *b != "kubectl-jointoken") {
+        std::os::unix::fs::symlink(root.join("bin/kubectl-jointoken"), links.join(b)).unwrap();
+    }
+    let linked = |program: &Path, args: &[&str]| {
+        let mut c = Command::new(program);
+        krew_env(&mut c);
+        c.env("PATH", path_of(&[&root.join("bin"), &links, &h.bin]));
+        run(c.args(args))
+    };
+    assert_verbs_run_through_links(&links, |b| linked(&links.join(b), &["--help"]));
+    let help = linked(&h.bin.join("kubectl"), &["jointoken", "list", "--help"]).ok();
+    assert!(
+        help.stdout.contains("Usage: kubectl jointoken list"),
+        "{}",
+        help.stdout
+    );
+    let list = linked(&h.bin.join("kubectl"), &["plugin", "list"]).ok();
+    assert!(
+        list.stdout
+            .contains(&links.join("kubectl-jointoken-list").display().to_string()),
+        "{}",
+        list.stdout
+    );
+    assert!(!list.stderr.contains("warning"), "{}", list.stderr);
+    std::fs::remove_dir_all(&links).unwrap();
 
     // `completion kubectl --install` puts the completion link into $KREW_ROOT/bin (not the
     // versioned store dir krew replaces on upgrade), pointing at krew's own link.
@@ -631,9 +719,8 @@ fn systemd_stubs(dir: &Path, log: &Path) {
 
 #[test]
 fn deb_builds_lints_clean_and_installs_with_units_disabled() {
-    if skipped() {
-        return;
-    }
+    // The cluster is not used; its kubectl runs the installed plugins.
+    let Some(h) = harness() else { return };
     need(
         "cargo-deb",
         "cargo install --locked cargo-deb --version 3.8.0",
@@ -702,6 +789,17 @@ fn deb_builds_lints_clean_and_installs_with_units_disabled() {
     {
         assert!(l.starts_with('l'), "completion entries are links: {l}");
     }
+    // One binary in /usr/bin; every other command there is a link (issue 15).
+    let regular: Vec<&str> = c
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('-') && l.contains(" ./usr/bin/"))
+        .collect();
+    assert_eq!(regular.len(), 1, "{regular:?}");
+    assert!(
+        regular[0].ends_with(" ./usr/bin/kubectl-jointoken"),
+        "{regular:?}"
+    );
     let info = run(Command::new("dpkg-deb").arg("-f").arg(&deb))
         .ok()
         .stdout;
@@ -758,7 +856,49 @@ fn deb_builds_lints_clean_and_installs_with_units_disabled() {
             .join("usr/bin")
             .join(b.replace("kubectl-", "kubectl_complete-"));
         assert_eq!(std::fs::read_link(&link).unwrap(), Path::new(&b));
+        if b != "kubectl-jointoken" {
+            assert_eq!(
+                std::fs::read_link(r.join("usr/bin").join(&b)).unwrap(),
+                Path::new("kubectl-jointoken"),
+                "{b}"
+            );
+        }
     }
+    let usr_bin = r.join("usr/bin");
+    let installed: u64 = std::fs::read_dir(&usr_bin)
+        .unwrap()
+        .map(|e| e.unwrap().path().symlink_metadata().unwrap().len())
+        .sum();
+    eprintln!("/usr/bin as installed by the .deb (debug build, stripped): {installed} bytes");
+    // Every per-verb command runs its verb through its link, by name and through a real
+    // kubectl, whose plugin lookup has nothing to warn about.
+    let in_usr_bin = |program: &Path, args: &[&str]| {
+        run(Command::new(program)
+            .args(args)
+            .env_clear()
+            .env("HOME", r)
+            .env("PATH", path_of_only(&[&usr_bin, &h.bin])))
+    };
+    assert_verbs_run_through_links(&usr_bin, |b| in_usr_bin(&usr_bin.join(b), &["--help"]));
+    let kubectl = h.bin.join("kubectl");
+    let help = in_usr_bin(&kubectl, &["jointoken", "create", "--help"]).ok();
+    assert!(
+        help.stdout.contains("Usage: kubectl jointoken create"),
+        "{}",
+        help.stdout
+    );
+    let plugins = in_usr_bin(&kubectl, &["plugin", "list"]).ok();
+    for b in binaries() {
+        assert!(
+            plugins
+                .stdout
+                .lines()
+                .any(|l| l == usr_bin.join(&b).display().to_string()),
+            "{b}: {}",
+            plugins.stdout
+        );
+    }
+    assert!(!plugins.stderr.contains("warning"), "{}", plugins.stderr);
     // The installed binary runs, and answers as kubectl's completion helper through its link.
     let v = run(Command::new(r.join("usr/bin/kubectl-jointoken")).arg("--version")).ok();
     assert_eq!(
