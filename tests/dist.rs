@@ -2,11 +2,16 @@
 //! (validate-krew-manifest, what the krew-index CI runs) and installs with a real krew; the
 //! binaries answer kubectl's plugin completion through a real kubectl (with a token id from
 //! the live cluster); the Debian package builds with cargo-deb, passes lintian, and installs
-//! with a real `dpkg --root` into a throwaway root with its rotation units disabled.
+//! with a real `dpkg --root` into a throwaway root with its rotation units disabled. Both
+//! carry one multi-call binary, and the per-verb names run their verb through links, by name
+//! and through kubectl. Its copyright file is what cargo-about derives from Cargo.lock. The
+//! container image (scripts/dist-image) is reproducible, minimal, runs under `chroot` as its
+//! non-root user and survives a round trip through a real registry (`crane registry serve`).
 //!
-//! Tools come from `scripts/build-dist-tools` (krew, validate-krew-manifest), cargo-deb and
-//! Debian's lintian/dpkg-dev (`scripts/install-test-deps` installs all of them). A missing tool fails the test
-//! with the command that installs it; only `KJT_SKIP_E2E=1` skips these tests, explicitly.
+//! Tools come from `scripts/build-dist-tools` (krew, validate-krew-manifest, crane), cargo-deb,
+//! cargo-about and Debian's lintian/dpkg-dev (`scripts/install-test-deps` installs all of
+//! them). A missing tool fails the test with the command that installs it; only
+//! `KJT_SKIP_E2E=1` skips these tests, explicitly.
 
 mod common;
 
