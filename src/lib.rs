@@ -17,7 +17,9 @@
 //! - [`error`]: the typed error and the exit-code mapping.
 //!
 //! Every binary is a three-line `main` that calls [`main`] with the [`Tool`] it is, so
-//! `kubectl-jointoken create` and `kubectl-jointoken-create` behave identically.
+//! `kubectl-jointoken create` and `kubectl-jointoken-create` behave identically. The
+//! dispatcher also reads its program name, so packages ship one binary and the per-verb
+//! names as links to it.
 
 pub mod approval;
 pub mod approver;
@@ -74,6 +76,26 @@ pub enum Tool {
 }
 
 impl Tool {
+    /// Every per-verb tool (all but the dispatcher).
+    const VERBS: [Tool; 6] = [
+        Tool::Create,
+        Tool::Publish,
+        Tool::List,
+        Tool::Prune,
+        Tool::Kubeconfig,
+        Tool::Schedule,
+    ];
+
+    /// The tool a program name stands for: `kubectl-jointoken-list` (or `…-list.exe`) is
+    /// [`Tool::List`], so the per-verb names can be links to the one `kubectl-jointoken`
+    /// binary (a multi-call binary, like busybox). Any other name is the dispatcher.
+    pub fn from_program_name(name: &str) -> Tool {
+        let name = name.strip_suffix(".exe").unwrap_or(name);
+        name.strip_prefix("kubectl-jointoken-")
+            .and_then(|verb| Tool::VERBS.into_iter().find(|t| t.verb() == Some(verb)))
+            .unwrap_or(Tool::Dispatcher)
+    }
+
     /// The verb a per-verb binary stands for.
     fn verb(self) -> Option<&'static str> {
         match self {
@@ -103,6 +125,11 @@ pub fn main(tool: Tool) -> ExitCode {
     if argv0.starts_with("kubectl_complete-jointoken") {
         return ExitCode::from(commands::completion::kubectl_complete(args));
     }
+    // The dispatcher binary run under a per-verb name (a link) is that verb's plugin.
+    let tool = match tool {
+        Tool::Dispatcher => Tool::from_program_name(&argv0),
+        verb => verb,
+    };
     if let Some(verb) = tool.verb() {
         // A per-verb binary is the dispatcher with its verb already typed.
         args.insert(1, verb.into());
@@ -235,4 +262,32 @@ fn init_tracing(verbosity: u8) {
         )
         .with(filter)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tool;
+
+    #[test]
+    fn program_names_pick_the_tool() {
+        for (name, tool) in [
+            ("kubectl-jointoken", Tool::Dispatcher),
+            ("kubectl-jointoken.exe", Tool::Dispatcher),
+            ("kubectl-jointoken-create", Tool::Create),
+            ("kubectl-jointoken-list.exe", Tool::List),
+            ("kubectl-jointoken-schedule", Tool::Schedule),
+            ("kubectl-jointoken-kubeconfig", Tool::Kubeconfig),
+            // Not a per-verb plugin: the dispatcher, which reports the verb as unknown.
+            ("kubectl-jointoken-bogus", Tool::Dispatcher),
+            ("kubectl-jointoken-", Tool::Dispatcher),
+            ("jointoken-create", Tool::Dispatcher),
+            ("", Tool::Dispatcher),
+        ] {
+            assert_eq!(Tool::from_program_name(name), tool, "{name:?}");
+        }
+        for tool in Tool::VERBS {
+            let name = format!("kubectl-jointoken-{}", tool.verb().unwrap());
+            assert_eq!(Tool::from_program_name(&name), tool);
+        }
+    }
 }

@@ -2,11 +2,16 @@
 //! (validate-krew-manifest, what the krew-index CI runs) and installs with a real krew; the
 //! binaries answer kubectl's plugin completion through a real kubectl (with a token id from
 //! the live cluster); the Debian package builds with cargo-deb, passes lintian, and installs
-//! with a real `dpkg --root` into a throwaway root with its rotation units disabled.
+//! with a real `dpkg --root` into a throwaway root with its rotation units disabled. Both
+//! carry one multi-call binary, and the per-verb names run their verb through links, by name
+//! and through kubectl. Its copyright file is what cargo-about derives from Cargo.lock. The
+//! container image (scripts/dist-image) is reproducible, minimal, runs under `chroot` as its
+//! non-root user and survives a round trip through a real registry (`crane registry serve`).
 //!
-//! Tools come from `scripts/build-dist-tools` (krew, validate-krew-manifest), cargo-deb and
-//! Debian's lintian/dpkg-dev (`scripts/install-test-deps` installs all of them). A missing tool fails the test
-//! with the command that installs it; only `KJT_SKIP_E2E=1` skips these tests, explicitly.
+//! Tools come from `scripts/build-dist-tools` (krew, validate-krew-manifest, crane), cargo-deb,
+//! cargo-about and Debian's lintian/dpkg-dev (`scripts/install-test-deps` installs all of
+//! them). A missing tool fails the test with the command that installs it; only
+//! `KJT_SKIP_E2E=1` skips these tests, explicitly.
 
 mod common;
 
@@ -113,6 +118,12 @@ fn yaml(path: &Path) -> Value {
 fn path_of(dirs: &[&Path]) -> String {
     let mut p: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     p.push("/usr/local/bin:/usr/bin:/bin".into());
+    p.join(":")
+}
+
+/// PATH of exactly these dirs (no system dirs: nothing else there can shadow a plugin).
+fn path_of_only(dirs: &[&Path]) -> String {
+    let p: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     p.join(":")
 }
 
@@ -277,6 +288,28 @@ fn glob(pattern: &str, name: &str) -> bool {
     }
 }
 
+/// Runs `--help` of every per-verb name (each a link in `dir` to the one binary) through
+/// `help` and checks that each answers as its verb: the binary dispatches on its name.
+fn assert_verbs_run_through_links(dir: &Path, help: impl Fn(&str) -> Out) {
+    let verbs: Vec<String> = binaries()
+        .into_iter()
+        .filter(|b| b != "kubectl-jointoken")
+        .collect();
+    assert!(verbs.len() >= 6, "{verbs:?}");
+    for b in verbs {
+        let path = dir.join(&b);
+        assert!(path.is_symlink(), "{} is not a link", path.display());
+        let verb = b.strip_prefix("kubectl-jointoken-").unwrap();
+        let out = help(&b).ok();
+        assert!(
+            out.stdout
+                .contains(&format!("Usage: kubectl jointoken {verb} ")),
+            "{b} --help:\n{}",
+            out.stdout
+        );
+    }
+}
+
 #[test]
 fn krew_archive_validates_installs_and_completes_through_kubectl() {
     let Some(h) = harness() else { return };
@@ -325,9 +358,22 @@ fn krew_archive_validates_installs_and_completes_through_kubectl() {
     }
     assert!(placed.contains(p["bin"].as_str().unwrap()), "{placed:?}");
     assert!(placed.contains("LICENSE"));
-    for b in binaries() {
-        assert!(entries.contains(&b), "{b} missing from {entries:?}");
-    }
+    // One multi-call binary and its licence, nothing else (issue 15: it used to carry seven
+    // identical binaries of which krew linked one).
+    let files: BTreeSet<&str> = entries
+        .iter()
+        .map(String::as_str)
+        .filter(|e| *e != ".")
+        .collect();
+    assert_eq!(
+        files,
+        BTreeSet::from(["kubectl-jointoken", "LICENSE"]),
+        "{listing:?}"
+    );
+    eprintln!(
+        "krew archive (debug build, stripped): {} bytes",
+        std::fs::metadata(&archive).unwrap().len()
+    );
 
     // (a) krew's validator, installs included: the archive is served on loopback.
     let base = serve(archive.clone());
@@ -403,6 +449,53 @@ fn krew_archive_validates_installs_and_completes_through_kubectl() {
         "{}",
         help.stdout
     );
+    // krew's store holds the one binary and the licence.
+    let store = root
+        .join("store/jointoken")
+        .join(m["spec"]["version"].as_str().unwrap());
+    let stored: BTreeSet<String> = std::fs::read_dir(&store)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        stored,
+        BTreeSet::from(["LICENSE".to_string(), "kubectl-jointoken".to_string()])
+    );
+    eprintln!(
+        "krew install (debug build, stripped): {} bytes",
+        std::fs::metadata(store.join("kubectl-jointoken"))
+            .unwrap()
+            .len()
+    );
+    // Per-verb names are links to krew's link (docs/INSTALL.md): each runs its verb, by
+    // name and through kubectl, and kubectl's plugin lookup has nothing to warn about.
+    let links = out.path().join("links");
+    std::fs::create_dir_all(&links).unwrap();
+    for b in binaries().iter().filter(|b| *b != "kubectl-jointoken") {
+        std::os::unix::fs::symlink(root.join("bin/kubectl-jointoken"), links.join(b)).unwrap();
+    }
+    let linked = |program: &Path, args: &[&str]| {
+        let mut c = Command::new(program);
+        krew_env(&mut c);
+        c.env("PATH", path_of(&[&root.join("bin"), &links, &h.bin]));
+        run(c.args(args))
+    };
+    assert_verbs_run_through_links(&links, |b| linked(&links.join(b), &["--help"]));
+    let help = linked(&h.bin.join("kubectl"), &["jointoken", "list", "--help"]).ok();
+    assert!(
+        help.stdout.contains("Usage: kubectl jointoken list"),
+        "{}",
+        help.stdout
+    );
+    let list = linked(&h.bin.join("kubectl"), &["plugin", "list"]).ok();
+    assert!(
+        list.stdout
+            .contains(&links.join("kubectl-jointoken-list").display().to_string()),
+        "{}",
+        list.stdout
+    );
+    assert!(!list.stderr.contains("warning"), "{}", list.stderr);
+    std::fs::remove_dir_all(&links).unwrap();
 
     // `completion kubectl --install` puts the completion link into $KREW_ROOT/bin (not the
     // versioned store dir krew replaces on upgrade), pointing at krew's own link.
@@ -584,6 +677,110 @@ fn packaged_units_match_schedule_render() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
 
+#[test]
+fn debian_copyright_lists_every_linked_crate_and_matches_cargo_about() {
+    if skipped() {
+        return;
+    }
+    need(
+        "cargo-about",
+        "cargo install --locked cargo-about --version 0.9.3 --features cli",
+    );
+    // Regenerated by cargo-about from Cargo.lock: no drift, and no crate under a licence
+    // packaging/debian/about.toml does not accept.
+    let check = run(Command::new(repo().join("scripts/dist-deb")).arg("--check-copyright"));
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+
+    // Independently: cargo's own view of what the Linux binary links (normal dependencies, no
+    // build or dev ones) is exactly the crates listed, each with a licence paragraph.
+    let tree = run(Command::new("cargo")
+        .current_dir(repo())
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .args(["--target", "x86_64-unknown-linux-gnu"])
+        .args(["--target", "aarch64-unknown-linux-gnu"])
+        .args(["-f", "{p}"]))
+    .ok();
+    let linked: BTreeSet<String> = tree
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some(format!("{}-{}", w.next()?, w.next()?.strip_prefix('v')?))
+        })
+        .filter(|c| *c != format!("kubectl-jointoken-{}", env!("CARGO_PKG_VERSION")))
+        .collect();
+    assert!(linked.len() > 100, "{}", tree.stdout);
+    let text = std::fs::read_to_string(repo().join("packaging/debian/copyright")).unwrap();
+    let paragraphs: Vec<&str> = text.split("\n\n").collect();
+    let listed: BTreeSet<String> = paragraphs
+        .iter()
+        .filter_map(|p| p.strip_prefix("Files: crates.io/"))
+        .map(|p| p.split_once("/*").unwrap().0.to_string())
+        .collect();
+    assert_eq!(listed, linked, "copyright vs cargo tree");
+    let defined: BTreeSet<&str> = paragraphs
+        .iter()
+        .filter_map(|p| p.strip_prefix("License: "))
+        .map(|p| p.lines().next().unwrap())
+        .collect();
+    for p in paragraphs.iter().filter(|p| p.starts_with("Files: ")) {
+        let licence = p
+            .lines()
+            .find_map(|l| l.strip_prefix("License: "))
+            .unwrap_or_else(|| panic!("no License in {p}"));
+        for id in licence.split(" and ") {
+            assert!(defined.contains(id), "{id} has no License paragraph ({p})");
+        }
+    }
+    // Spot checks against what the crates declare.
+    for (krate, licence) in [("ring-", "Apache-2.0 and ISC"), ("tokio-1", "MIT")] {
+        let p = paragraphs
+            .iter()
+            .find(|p| p.starts_with(&format!("Files: crates.io/{krate}")))
+            .unwrap_or_else(|| panic!("{krate} not listed"));
+        assert!(p.contains(&format!("\nLicense: {licence}\n")), "{p}");
+    }
+}
+
+#[test]
+fn release_placeholders_are_all_listed_in_release_md() {
+    // example.invalid stands for the project's future public home; packaging/RELEASE.md must
+    // name every release file that carries it, so the first release replaces them all.
+    let notes = std::fs::read_to_string(repo().join("packaging/RELEASE.md")).unwrap();
+    let files = run(Command::new("git")
+        .current_dir(repo())
+        .args(["ls-files", "--cached", "--others", "--exclude-standard"])
+        .args(["Cargo.toml", "krew", "packaging", "scripts"]))
+    .ok();
+    let mut carriers = Vec::new();
+    for f in files
+        .stdout
+        .lines()
+        .filter(|f| *f != "packaging/RELEASE.md")
+    {
+        let text = std::fs::read(repo().join(f)).unwrap_or_default();
+        if String::from_utf8_lossy(&text).contains("example.invalid") {
+            carriers.push(f);
+            assert!(
+                notes.contains(&format!("`{f}`")),
+                "{f} mentions example.invalid but packaging/RELEASE.md does not list it"
+            );
+        }
+    }
+    assert!(
+        carriers.contains(&"krew/jointoken.yaml"),
+        "{carriers:?}: update this test and RELEASE.md once the placeholders are gone"
+    );
+}
+
 /// Every file the package must ship, relative to /.
 fn expected_deb_paths() -> BTreeSet<String> {
     let mut want = BTreeSet::new();
@@ -631,9 +828,8 @@ fn systemd_stubs(dir: &Path, log: &Path) {
 
 #[test]
 fn deb_builds_lints_clean_and_installs_with_units_disabled() {
-    if skipped() {
-        return;
-    }
+    // The cluster is not used; its kubectl runs the installed plugins.
+    let Some(h) = harness() else { return };
     need(
         "cargo-deb",
         "cargo install --locked cargo-deb --version 3.8.0",
@@ -702,6 +898,17 @@ fn deb_builds_lints_clean_and_installs_with_units_disabled() {
     {
         assert!(l.starts_with('l'), "completion entries are links: {l}");
     }
+    // One binary in /usr/bin; every other command there is a link (issue 15).
+    let regular: Vec<&str> = c
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('-') && l.contains(" ./usr/bin/"))
+        .collect();
+    assert_eq!(regular.len(), 1, "{regular:?}");
+    assert!(
+        regular[0].ends_with(" ./usr/bin/kubectl-jointoken"),
+        "{regular:?}"
+    );
     let info = run(Command::new("dpkg-deb").arg("-f").arg(&deb))
         .ok()
         .stdout;
@@ -758,7 +965,49 @@ fn deb_builds_lints_clean_and_installs_with_units_disabled() {
             .join("usr/bin")
             .join(b.replace("kubectl-", "kubectl_complete-"));
         assert_eq!(std::fs::read_link(&link).unwrap(), Path::new(&b));
+        if b != "kubectl-jointoken" {
+            assert_eq!(
+                std::fs::read_link(r.join("usr/bin").join(&b)).unwrap(),
+                Path::new("kubectl-jointoken"),
+                "{b}"
+            );
+        }
     }
+    let usr_bin = r.join("usr/bin");
+    let installed: u64 = std::fs::read_dir(&usr_bin)
+        .unwrap()
+        .map(|e| e.unwrap().path().symlink_metadata().unwrap().len())
+        .sum();
+    eprintln!("/usr/bin as installed by the .deb (debug build, stripped): {installed} bytes");
+    // Every per-verb command runs its verb through its link, by name and through a real
+    // kubectl, whose plugin lookup has nothing to warn about.
+    let in_usr_bin = |program: &Path, args: &[&str]| {
+        run(Command::new(program)
+            .args(args)
+            .env_clear()
+            .env("HOME", r)
+            .env("PATH", path_of_only(&[&usr_bin, &h.bin])))
+    };
+    assert_verbs_run_through_links(&usr_bin, |b| in_usr_bin(&usr_bin.join(b), &["--help"]));
+    let kubectl = h.bin.join("kubectl");
+    let help = in_usr_bin(&kubectl, &["jointoken", "create", "--help"]).ok();
+    assert!(
+        help.stdout.contains("Usage: kubectl jointoken create"),
+        "{}",
+        help.stdout
+    );
+    let plugins = in_usr_bin(&kubectl, &["plugin", "list"]).ok();
+    for b in binaries() {
+        assert!(
+            plugins
+                .stdout
+                .lines()
+                .any(|l| l == usr_bin.join(&b).display().to_string()),
+            "{b}: {}",
+            plugins.stdout
+        );
+    }
+    assert!(!plugins.stderr.contains("warning"), "{}", plugins.stderr);
     // The installed binary runs, and answers as kubectl's completion helper through its link.
     let v = run(Command::new(r.join("usr/bin/kubectl-jointoken")).arg("--version")).ok();
     assert_eq!(
@@ -835,4 +1084,378 @@ fn deb_builds_lints_clean_and_installs_with_units_disabled() {
     let calls = std::fs::read_to_string(&log).unwrap_or_default();
     eprintln!("systemctl/deb-systemd-invoke calls: {calls:?}");
     assert!(!calls.lines().any(|l| l.contains(" start")), "{calls}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Container image (scripts/dist-image), checked without a container runtime
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A blob of an OCI layout, checked against the descriptor that names it.
+fn oci_blob(layout: &Path, descriptor: &Value) -> Vec<u8> {
+    let digest = descriptor["digest"].as_str().unwrap();
+    let hex = digest.strip_prefix("sha256:").unwrap();
+    let data = std::fs::read(layout.join("blobs/sha256").join(hex)).unwrap();
+    assert_eq!(
+        sha256_hex(&data),
+        hex,
+        "blob content does not match its digest"
+    );
+    assert_eq!(
+        descriptor["size"].as_u64(),
+        Some(data.len() as u64),
+        "{digest}"
+    );
+    data
+}
+
+/// `crane registry serve` on a free loopback port; killed on drop.
+struct Registry {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Registry {
+    fn start(crane: &Path) -> Registry {
+        use std::io::BufRead;
+        let mut child = Command::new(crane)
+            .args(["registry", "serve", "--address", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let port = lines
+            .by_ref()
+            .map_while(|l| l.ok())
+            .find_map(|l| {
+                l.split_once("serving on port ")
+                    .map(|(_, p)| p.trim().to_string())
+            })
+            .expect("crane registry serve did not report its port");
+        // Keep draining its log so it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Registry {
+            child,
+            addr: format!("127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn image_is_reproducible_minimal_runs_as_nonroot_and_round_trips_a_registry() {
+    let Some(h) = harness() else { return };
+    let uid = run(Command::new("id").arg("-u")).ok().stdout;
+    assert_eq!(
+        uid.trim(),
+        "0",
+        "unpacking the image with its owners and chroot need root (CI runs as root), or set KJT_SKIP_E2E=1"
+    );
+    let crane = dist_tools().join("crane");
+    assert!(
+        crane.is_file(),
+        "crane is not built: run scripts/build-dist-tools"
+    );
+    need("ldd", "apt-get install libc-bin");
+    let chroot = need("chroot", "apt-get install coreutils");
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+
+    // Built twice from the debug binary, stripped (as the krew test does): same bytes, same
+    // digest. A release build adds minutes and tests nothing more about the image.
+    let build = |out: &str| {
+        let b = run(Command::new(repo().join("scripts/dist-image"))
+            .arg("--out")
+            .arg(w.join(out))
+            .arg("--bin")
+            .arg(our_bin("kubectl-jointoken"))
+            .arg("--strip"))
+        .ok();
+        let mut lines = b.stdout.lines();
+        let tarball = PathBuf::from(lines.next().unwrap());
+        let digest = lines.next().unwrap().to_string();
+        (tarball, digest)
+    };
+    let (tarball, digest) = build("a");
+    let (again, digest2) = build("b");
+    assert_eq!(digest, digest2, "not reproducible");
+    assert_eq!(
+        std::fs::read(&tarball).unwrap(),
+        std::fs::read(&again).unwrap(),
+        "not reproducible"
+    );
+    assert!(
+        tarball.ends_with(format!(
+            "kubectl-jointoken_v{}_linux_amd64.oci.tar",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{}",
+        tarball.display()
+    );
+    eprintln!(
+        "image (debug build, stripped): {} bytes",
+        std::fs::metadata(&tarball).unwrap().len()
+    );
+
+    // The layout: oci-layout → index.json → manifest → config and layer, every digest and
+    // size matching its blob, and nothing else in the tarball.
+    let layout = w.join("layout");
+    std::fs::create_dir_all(&layout).unwrap();
+    run(Command::new("tar")
+        .arg("-xf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&layout))
+    .ok();
+    let oci: Value =
+        serde_json::from_slice(&std::fs::read(layout.join("oci-layout")).unwrap()).unwrap();
+    assert_eq!(oci["imageLayoutVersion"], "1.0.0");
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let manifests = index["manifests"].as_array().unwrap();
+    assert_eq!(manifests.len(), 1, "{index}");
+    let md = &manifests[0];
+    assert_eq!(md["digest"], digest.as_str());
+    assert_eq!(
+        md["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    assert_eq!(md["platform"]["os"], "linux");
+    let manifest: Value = serde_json::from_slice(&oci_blob(&layout, md)).unwrap();
+    assert_eq!(manifest["schemaVersion"], 2);
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.oci.image.config.v1+json"
+    );
+    let config: Value = serde_json::from_slice(&oci_blob(&layout, &manifest["config"])).unwrap();
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 1, "{manifest}");
+    assert_eq!(
+        layers[0]["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar+gzip"
+    );
+    let gz = w.join("layer.tar.gz");
+    std::fs::write(&gz, oci_blob(&layout, &layers[0])).unwrap();
+    let layer_tar = w.join("layer.tar");
+    run(Command::new("sh")
+        .arg("-c")
+        .arg("gzip -dc \"$1\" > \"$2\"")
+        .arg("sh")
+        .arg(&gz)
+        .arg(&layer_tar))
+    .ok();
+    assert_eq!(
+        config["rootfs"]["diff_ids"][0],
+        format!("sha256:{}", sha256_hex(&std::fs::read(&layer_tar).unwrap())).as_str(),
+        "diff_id is not the uncompressed layer's digest"
+    );
+    let blobs: BTreeSet<String> = std::fs::read_dir(layout.join("blobs/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let named: BTreeSet<String> = [
+        digest.as_str(),
+        manifest["config"]["digest"].as_str().unwrap(),
+        layers[0]["digest"].as_str().unwrap(),
+    ]
+    .iter()
+    .map(|d| d.trim_start_matches("sha256:").to_string())
+    .collect();
+    assert_eq!(blobs, named, "blobs nothing names");
+
+    // The config: non-root numeric user (kubelet's runAsNonRoot needs a number), the binary as
+    // entrypoint, OCI labels.
+    let c = &config["config"];
+    assert_eq!(c["User"], "65532:65532");
+    assert_eq!(
+        c["Entrypoint"],
+        serde_json::json!(["/usr/bin/kubectl-jointoken"])
+    );
+    assert!(c["Cmd"].is_null(), "{c}");
+    let labels = &c["Labels"];
+    assert_eq!(
+        labels["org.opencontainers.image.version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(
+        labels["org.opencontainers.image.source"],
+        env!("CARGO_PKG_REPOSITORY")
+    );
+    assert!(
+        labels["org.opencontainers.image.licenses"]
+            .as_str()
+            .unwrap()
+            .starts_with(env!("CARGO_PKG_LICENSE")),
+        "{labels}"
+    );
+
+    // Exactly these files: the binary, what ldd says it loads, certificates, user database,
+    // copyright files. No shell, nothing setuid, every entry owned by root and dated 0 but
+    // the user's home.
+    let listing = run(Command::new("tar")
+        .args(["--numeric-owner", "--full-time", "-tvf"])
+        .arg(&layer_tar))
+    .ok();
+    let mut files = BTreeSet::new();
+    for l in listing.stdout.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let (mode, owner, date, path) = (f[0], f[1], f[3], f[5]);
+        assert_eq!(date, "1970-01-01", "{l}");
+        assert!(!mode.contains('s'), "setuid/setgid: {l}");
+        if path == "home/nonroot/" {
+            assert_eq!(owner, "65532/65532", "{l}");
+        } else {
+            assert_eq!(owner, "0/0", "{l}");
+        }
+        if mode.starts_with('-') {
+            files.insert(path.to_string());
+        } else {
+            assert!(mode.starts_with('d'), "only files and dirs: {l}");
+        }
+    }
+    let ldd = run(Command::new("ldd").arg(our_bin("kubectl-jointoken"))).ok();
+    let mut want: BTreeSet<String> = ldd
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            match l.split_once(" => ") {
+                Some((_, rest)) => rest.split_whitespace().next(),
+                None => l.split_whitespace().next().filter(|p| p.starts_with('/')),
+            }
+        })
+        .map(|p| p.trim_start_matches('/').to_string())
+        .collect();
+    assert!(want.iter().any(|p| p.contains("libc.so")), "{}", ldd.stdout);
+    for f in [
+        "usr/bin/kubectl-jointoken",
+        "etc/passwd",
+        "etc/group",
+        "etc/nsswitch.conf",
+        "etc/ssl/certs/ca-certificates.crt",
+        "usr/share/doc/kubectl-jointoken/copyright",
+        "usr/share/doc/ca-certificates/copyright",
+        "usr/share/doc/libc6/copyright",
+    ] {
+        want.insert(f.to_string());
+    }
+    let extra: Vec<&String> = files
+        .difference(&want)
+        .filter(|f| !(f.starts_with("usr/share/doc/") && f.ends_with("/copyright")))
+        .collect();
+    assert!(extra.is_empty(), "unexpected files in the image: {extra:?}");
+    let missing: Vec<&String> = want.difference(&files).collect();
+    assert!(missing.is_empty(), "missing from the image: {missing:?}");
+
+    // Run it: unpacked with its owners, entrypoint and user taken from the config.
+    let rootfs = w.join("rootfs");
+    std::fs::create_dir_all(&rootfs).unwrap();
+    run(Command::new("tar")
+        .args(["--numeric-owner", "-xf"])
+        .arg(&layer_tar)
+        .arg("-C")
+        .arg(&rootfs))
+    .ok();
+    let passwd = std::fs::read_to_string(rootfs.join("etc/passwd")).unwrap();
+    assert!(
+        passwd.contains("nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"),
+        "{passwd}"
+    );
+    let entrypoint = c["Entrypoint"][0].as_str().unwrap();
+    let in_image = |args: &[&str]| {
+        run(Command::new(&chroot)
+            .arg(format!("--userspec={}", c["User"].as_str().unwrap()))
+            .arg(&rootfs)
+            .arg(entrypoint)
+            .args(args)
+            .env_clear()
+            .envs(
+                c["Env"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e.as_str().unwrap().split_once('=').unwrap()),
+            ))
+    };
+    let v = in_image(&["--version"]).ok();
+    assert_eq!(
+        v.stdout.trim(),
+        format!("kubectl-jointoken {}", env!("CARGO_PKG_VERSION"))
+    );
+    // Its TLS stack and libraries work there: a real call to the cluster as user 65532.
+    let kc = rootfs.join("home/nonroot/kubeconfig");
+    std::fs::copy(&h.kubeconfig, &kc).unwrap();
+    std::os::unix::fs::chown(&kc, Some(65532), Some(65532)).unwrap();
+    let list = in_image(&[
+        "list",
+        "--kubeconfig",
+        "/home/nonroot/kubeconfig",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let id = live_token(&h);
+    let list = in_image(&[
+        "list",
+        "--kubeconfig",
+        "/home/nonroot/kubeconfig",
+        "-o",
+        "name",
+    ])
+    .ok();
+    assert!(
+        list.stdout.contains(&format!("bootstrap-token-{id}")),
+        "{}",
+        list.stdout
+    );
+    let sh = run(Command::new("chroot")
+        .arg(&rootfs)
+        .args(["/bin/sh", "-c", "true"]));
+    assert_ne!(sh.code, 0, "the image has a shell");
+
+    // Push to a real registry and pull back by digest: crane checks it on the way.
+    let registry = Registry::start(&crane);
+    let repo_ref = format!("{}/kubectl-jointoken", registry.addr);
+    let push = run(Command::new(&crane)
+        .arg("push")
+        .arg(&layout)
+        .arg(format!("{repo_ref}:v{}", env!("CARGO_PKG_VERSION"))))
+    .ok();
+    assert_eq!(push.stdout.trim(), format!("{repo_ref}@{digest}"));
+    let by_digest = format!("{repo_ref}@{digest}");
+    let valid = run(Command::new(&crane)
+        .args(["validate", "--remote"])
+        .arg(&by_digest))
+    .ok();
+    assert!(valid.stdout.starts_with("PASS"), "{}", valid.stdout);
+    let pulled = w.join("pulled");
+    run(Command::new(&crane)
+        .args(["pull", "--format=oci"])
+        .arg(&by_digest)
+        .arg(&pulled))
+    .ok();
+    for b in &blobs {
+        assert_eq!(
+            std::fs::read(pulled.join("blobs/sha256").join(b)).unwrap(),
+            std::fs::read(layout.join("blobs/sha256").join(b)).unwrap(),
+            "{b}"
+        );
+    }
+    let remote_config = run(Command::new(&crane).arg("config").arg(&by_digest)).ok();
+    let remote_config: Value = serde_json::from_str(&remote_config.stdout).unwrap();
+    assert_eq!(remote_config, config);
 }
