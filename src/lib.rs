@@ -12,17 +12,26 @@
 //!   0600 files; [`cluster`]: kubeconfig resolution and the client.
 //! - [`bootstrap_rbac`]: kubeadm's bootstrapper RBAC and cluster-info objects (for `setup`);
 //!   [`cluster_info`]: the cluster-info kubeconfig; [`verify`]: the checks `verify` runs.
+//! - [`binding`]: tokens bound to one node and consumed on use (the join counter);
+//!   [`deliver`]: per-node tokens handed to cloud instances through their tags (provider
+//!   trait, pure pass plan, tag record); `aws` (feature `aws`): the AWS SDK provider and the
+//!   node side; [`discovery`]: the pinned CA from cluster-info for a node holding only pins.
 //! - [`error`]: the typed error and the exit-code mapping.
 //!
 //! Every binary is a three-line `main` that calls [`main`] with the [`Tool`] it is, so
 //! `kubectl-jointoken create` and `kubectl-jointoken-create` behave identically.
 
+#[cfg(feature = "aws")]
+pub mod aws;
+pub mod binding;
 pub mod bootstrap_rbac;
 pub mod cli;
 pub mod cluster;
 pub mod cluster_info;
 pub mod commands;
 pub mod cronjob;
+pub mod deliver;
+pub mod discovery;
 pub mod duration;
 pub mod error;
 pub mod join;

@@ -3,6 +3,7 @@
 
 pub mod completion;
 pub mod create;
+pub mod deliver;
 pub mod fetch;
 pub mod kubeconfig;
 pub mod list;
@@ -57,6 +58,8 @@ pub enum Command {
     Publish(publish::Args),
     /// Fetch a published join command from Vault on a node that is not in the cluster yet.
     Fetch(fetch::Args),
+    /// Deliver per-node tokens to cloud instances through their tags (AWS).
+    Deliver(deliver::Args),
     /// Print shell completion scripts, or install kubectl's completion shim.
     Completion(completion::Args),
     /// Generate man pages and the CLI reference.
@@ -74,6 +77,10 @@ pub enum Command {
 pub async fn dispatch(cli: Cli) -> Result<String> {
     let g = &cli.global;
     match cli.command {
+        Command::Create(a) if a.for_nodes() => {
+            let report = create::run_for_nodes(g, &a).await?;
+            output::render(&report, &a.output)
+        }
         Command::Create(a) => {
             let report = create::run(g, &a).await?;
             output::render(&report, &a.output)
@@ -119,6 +126,22 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
         }
         Command::GenerateDocs(a) => completion::generate(&a).await,
         Command::Fetch(a) => fetch::run(g, &a).await,
+        Command::Deliver(a) => {
+            let report = deliver::run(g, &a).await?;
+            let out = match &a.action {
+                deliver::Action::Aws(x) => x.output.clone(),
+                deliver::Action::Install(_) => Default::default(),
+            };
+            let text = output::render(&report, &out)?;
+            match report.failure() {
+                // Print what every instance got before failing, as prune does.
+                Some(e) => {
+                    print!("{text}");
+                    Err(e)
+                }
+                None => Ok(text),
+            }
+        }
         Command::Schedule(a) => output::render(&schedule::run(g, &a).await?, &Default::default()),
         Command::Verify(a) => {
             let report = verify::run(g, &a).await?;
