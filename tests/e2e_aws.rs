@@ -459,9 +459,14 @@ fn max_joins_are_counted_and_the_last_join_deletes_the_token() {
         rt.block_on(binding::consume(&store, &tid)).unwrap(),
         Consumed::Deleted { joins: 2 }
     );
-    // Deleted: it authenticates no more.
-    let who = h.whoami_with_token(&token);
-    assert_ne!(who.code, 0, "{who:?}");
+    // Deleted: it authenticates no more (once the apiserver's Secret informer has seen the
+    // delete, which takes a moment).
+    let refused = wait_for(15, || {
+        let who = h.whoami_with_token(&token);
+        (who.code != 0).then_some(who)
+    })
+    .expect("the deleted token still authenticates after 15s");
+    assert!(refused.stderr.contains("Unauthorized"), "{refused:?}");
     assert!(
         h.kubectl(&[
             "-n",
