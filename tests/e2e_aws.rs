@@ -207,7 +207,7 @@ fn deliver_tags_each_instance_with_its_own_bound_token_and_is_idempotent() {
         &[&group, &gone],
     );
     let r = deliver(&h, &group, &name, &[]);
-    assert_eq!(actions(&r, "deleted"), [gone.clone()], "{r}");
+    assert_eq!(actions(&r, "deleted"), std::slice::from_ref(&gone), "{r}");
     let s = secrets(&h, &name);
     assert_eq!(s.len(), 3);
     assert!(
@@ -560,4 +560,76 @@ fn prune_consumed_removes_what_a_crashed_approver_left() {
         .code,
         0
     );
+}
+
+#[test]
+fn two_watching_replicas_deliver_once_through_the_lease() {
+    let Some(h) = harness() else { return };
+    let a = aws();
+    let group = unique("asg-");
+    let name = unique("w");
+    let lease = unique("kjt-deliver-");
+    a.group(&group, 2);
+    let spawn = || {
+        Command::new(common::our_bin("kubectl-jointoken"))
+            .args([
+                "deliver",
+                "aws",
+                "--asg",
+                &group,
+                "--name",
+                &name,
+                "--watch",
+                "--interval",
+                "5s",
+                "--lease-name",
+                &lease,
+            ])
+            .env("KUBECONFIG", &h.kubeconfig)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let replicas = [spawn(), spawn()];
+    // Both run several intervals; every instance is tagged exactly once.
+    let tagged = wait_for(60, || {
+        let i = a.instances(&group);
+        i.as_object()
+            .unwrap()
+            .values()
+            .all(|x| x["tags"].get(TAG).is_some())
+            .then_some(i)
+    })
+    .expect("the watching replicas tagged every instance");
+    std::thread::sleep(std::time::Duration::from_secs(12));
+    assert_eq!(a.instances(&group), tagged, "a later pass rewrote a tag");
+    assert_eq!(secrets(&h, &name).len(), 2, "one token per instance");
+    let mut notes = String::new();
+    for r in replicas {
+        Command::new("kill")
+            .args(["-TERM", &r.id().to_string()])
+            .status()
+            .unwrap();
+        let out = r.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        notes.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(notes.contains("is held by"), "{notes}");
+    assert!(notes.contains("pass done"), "{notes}");
+    assert!(common::tokens_in(&notes).is_empty(), "{notes}");
+    // Released on SIGTERM: the Lease has no holder.
+    let holder = h
+        .kubectl(&[
+            "-n",
+            "kube-system",
+            "get",
+            "lease",
+            &lease,
+            "-o",
+            "jsonpath={.spec.holderIdentity}",
+        ])
+        .ok();
+    assert_eq!(holder.stdout, "");
 }

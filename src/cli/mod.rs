@@ -151,8 +151,8 @@ pub fn parse_endpoint(s: &str) -> Result<String, String> {
 /// Token properties shared by `create` and `kubeconfig --create`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TokenFlags {
-    /// How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires.
-    /// Default 24h (1h for tokens bound to a node, `create --for-node`).
+    /// How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires
+    /// (1h for tokens bound to a node, `create --for-node`) [default: 24h]
     // An Option, not a clap default, so a bound token can tell "not given" from "24h".
     #[arg(long, value_parser = duration::parse_go, allow_hyphen_values = true)]
     pub ttl: Option<std::time::Duration>,

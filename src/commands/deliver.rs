@@ -241,12 +241,22 @@ async fn watch(
         jiff::Timestamp::now(),
     );
     let secs = i32::try_from((a.interval.as_secs() * 3).max(30)).unwrap_or(i32::MAX);
-    let stop = async {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    // Registered now, not on first poll: a TERM during the first pass must end the loop
+    // cleanly (Lease released), not kill the process.
+    use tokio::signal::unix::{SignalKind, signal};
+    let (mut term, mut int) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(t), Ok(i)) => (t, i),
+        (Err(e), _) | (_, Err(e)) => {
+            return Err(Error::runtime(format!("cannot handle signals: {e}")));
+        }
+    };
+    let stop = async move {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
     };
     tokio::pin!(stop);

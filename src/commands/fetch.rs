@@ -155,6 +155,7 @@ pub async fn run(_g: &GlobalArgs, a: &Args) -> Result<String> {
 }
 
 /// Writes `rec` as asked (kubeconfig file or stdout).
+#[cfg(feature = "aws")]
 fn deliver_record(a: &Args, rec: &JoinRecord, place: &str) -> Result<String> {
     if let Some(p) = &a.kubeconfig_out {
         let text = bootstrap_kubeconfig(rec)?;

@@ -186,6 +186,9 @@ fn new_spec(s: &Settings, instance: &str, node: &str, now: Timestamp) -> Result<
     Ok(spec)
 }
 
+/// A created token and its UID (`None` in a client dry run).
+type Made = (TokenSpec, Option<String>);
+
 /// One pass: read the group, our tokens and the Nodes; plan; create, tag and delete.
 /// Idempotent: with everything in place it reads and writes nothing.
 pub async fn run_pass(c: &Cluster, p: &dyn Provider, s: &Settings) -> Result<PassReport> {
@@ -287,27 +290,25 @@ pub async fn run_pass(c: &Cluster, p: &dyn Provider, s: &Settings) -> Result<Pas
         })
         .collect();
     let annotations = binding::initial_annotations(s.max_joins);
-    let created: Vec<(String, String, Result<(TokenSpec, Option<String>)>)> =
-        futures::stream::iter(creates)
-            .map(|(instance, node)| {
-                let (store, annotations, requests) = (store.clone(), &annotations, &requests);
-                async move {
-                    let r = async {
-                        let spec = new_spec(s, &instance, &node, now)?;
-                        requests
-                            .fetch_add(u64::from(s.dry_run != DryRun::Client), Ordering::Relaxed);
-                        let uid = store
-                            .create_annotated(&spec, annotations, s.dry_run)
-                            .await?;
-                        Ok((spec, uid))
-                    }
-                    .await;
-                    (instance, node, r)
+    let created: Vec<(String, String, Result<Made>)> = futures::stream::iter(creates)
+        .map(|(instance, node)| {
+            let (store, annotations, requests) = (store.clone(), &annotations, &requests);
+            async move {
+                let r = async {
+                    let spec = new_spec(s, &instance, &node, now)?;
+                    requests.fetch_add(u64::from(s.dry_run != DryRun::Client), Ordering::Relaxed);
+                    let uid = store
+                        .create_annotated(&spec, annotations, s.dry_run)
+                        .await?;
+                    Ok((spec, uid))
                 }
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
+                .await;
+                (instance, node, r)
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
     for (instance, node, r) in created {
         match r {
             Ok((spec, uid)) => {

@@ -114,7 +114,7 @@ pub fn plan(
     // The live token per instance (newest), and everything else of ours to delete.
     let mut live: BTreeMap<&str, &Delivered> = BTreeMap::new();
     let mut by_age: Vec<&Delivered> = tokens.iter().collect();
-    by_age.sort_by(|a, b| b.created.cmp(&a.created));
+    by_age.sort_by_key(|t| std::cmp::Reverse(t.created));
     for t in by_age {
         let reason = if !members.contains_key(t.instance.as_str()) {
             Some("its instance left the group")
