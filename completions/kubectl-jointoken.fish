@@ -41,6 +41,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a 
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "kubeconfig" -d 'Write a bootstrap (or service-account) kubeconfig'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "publish" -d 'Publish a token\'s join command to Vault and other sinks'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "fetch" -d 'Fetch a published join command from Vault on a node that is not in the cluster yet'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "deliver" -d 'Deliver per-node tokens to cloud instances through their tags (AWS)'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "completion" -d 'Print shell completion scripts, or install kubectl\'s completion shim'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "generate-docs" -d 'Generate man pages and the CLI reference'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "schedule" -d 'Install and manage the systemd timer that rotates and publishes tokens'
@@ -48,7 +49,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a 
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "verify" -d 'Check, step by step, that a bootstrap token lets a node join'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_needs_command" -f -a "approve" -d 'Approve kubelet certificate signing requests that pass every check'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l token -d 'The token to create (same as the positional TOKEN)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l ttl -d 'How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l ttl -d 'How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires (1h for tokens bound to a node, `create --for-node`) [default: 24h]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l usages -d 'What the token may be used for (comma-separated): signing, authentication' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l groups -d 'Extra groups the token authenticates as (comma-separated); each must match system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l description -d 'A human-readable description of the token' -r
@@ -100,6 +101,9 @@ json\t'The record as a JSON object of strings'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l secret-name -d 'Name of the Secret the secret sink writes' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l secret-namespace -d 'Namespace of that Secret (default: the context\'s namespace)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l secret-context -d 'kubeconfig context for that Secret (default: --context, else the current one)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l for-node -d 'Create one token bound to this node (repeatable): labelled jointoken.kubectl.io/node=NAME, in group system:bootstrappers:jointoken:node instead of kubeadm\'s auto-approved default group, TTL 1h unless --ttl. `approve` then approves its client CSR only for CN=system:node:NAME, and deletes the token after --max-joins joins' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l for-nodes-from -d 'As --for-node, for every node name in FILE (one per line; blank lines and # comments are skipped)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l max-joins -d 'How many joins (approved client CSRs) a bound token allows before it is deleted (default 1)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -163,11 +167,12 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prun
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l include-never-expiring -d 'Allow pruning tokens that never expire'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l force -d 'Also delete tokens that own other objects (they will be garbage-collected)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l consumed -d 'Prune tokens bound to a node whose joins are used up (what an approver that died between counting the last join and deleting the token leaves behind)'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -l no-headers -d 'Omit the header line of table output'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand prune" -s V -l version -d 'Print version'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l token -d 'Use this existing bootstrap token (id.secret)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l ttl -d 'How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l ttl -d 'How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires (1h for tokens bound to a node, `create --for-node`) [default: 24h]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l usages -d 'What the token may be used for (comma-separated): signing, authentication' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l groups -d 'Extra groups the token authenticates as (comma-separated); each must match system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l description -d 'A human-readable description of the token' -r
@@ -252,7 +257,8 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publ
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l replace-newer -d 'Replace a published token even when it expires later than ours'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -s V -l version -d 'Print version'
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l from -d 'Where the record is published' -r -f -a "vault\t'Vault or OpenBao KV (v1 or v2)'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l from -d 'Where the record is published' -r -f -a "vault\t'Vault or OpenBao KV (v1 or v2)'
+aws-tag\t'This EC2 instance\'s own tag, written by `deliver aws` (IMDSv2 tells the instance id and region); the tag is removed once the kubeconfig is written'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-addr -d 'Vault address [env: VAULT_ADDR; default https://127.0.0.1:8200]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-token-file -d 'Read the Vault token from this file (e.g. a Vault Agent sink) [else VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, ~/.vault-token]' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l vault-namespace -d 'Vault Enterprise / OpenBao namespace [env: VAULT_NAMESPACE]' -r
@@ -279,6 +285,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetc
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -s o -l output -d 'Output format' -r -f -a "join\t'The join command (the control-plane one with --control-plane)'
 json\t'The record as JSON'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l kubeconfig-out -d 'Write a bootstrap kubeconfig (kubelet --bootstrap-kubeconfig) here, mode 0600, instead of printing' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l tag-key -d 'The instance tag to read with --from aws-tag' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -292,6 +299,68 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetc
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -l force -d 'Replace --kubeconfig-out if it exists'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand fetch" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and not __fish_seen_subcommand_from aws install" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and not __fish_seen_subcommand_from aws install" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and not __fish_seen_subcommand_from aws install" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and not __fish_seen_subcommand_from aws install" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and not __fish_seen_subcommand_from aws install" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and not __fish_seen_subcommand_from aws install" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and not __fish_seen_subcommand_from aws install" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and not __fish_seen_subcommand_from aws install" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and not __fish_seen_subcommand_from aws install" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and not __fish_seen_subcommand_from aws install" -s h -l help -d 'Print help'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and not __fish_seen_subcommand_from aws install" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and not __fish_seen_subcommand_from aws install" -f -a "aws" -d 'Tag every InService instance of Auto Scaling groups with a token bound to its node'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and not __fish_seen_subcommand_from aws install" -f -a "install" -d 'Print the in-cluster Deployment (with its RBAC) that runs `deliver aws --watch`'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l asg -d 'Auto Scaling group names (repeatable or comma-separated)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l asg-filter -d 'Select groups by tag instead: tag:KEY=VALUE (repeatable; all must match)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l tag-key -d 'The instance tag holding the token record' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l node-name -d 'What the node registers as: private-dns-name, instance-id or tag:KEY (e.g. tag:Name)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l interval -d 'Time between passes with --watch (Go duration)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l name -d 'The delivery\'s name: its tokens are labelled jointoken.kubectl.io/deliver=NAME, and a pass only deletes tokens of its own name' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l ttl -d 'Lifetime of each token (Go duration)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l max-joins -d 'Joins each token allows before `approve` deletes it' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l region -d 'AWS region (default: the standard chain: AWS_REGION, profile, instance metadata)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l lease-name -d 'Lease name for --watch (kube-system)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l endpoint -d 'The apiserver endpoint nodes join through, HOST:PORT (default: the server in kube-public/cluster-info when readable, else the kubeconfig\'s server)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l dry-run -d 'Must be none, client or server; a bare --dry-run means client' -r -f -a "none\t'Make the change'
+client\t'Only compute and print what would change; send nothing that writes'
+server\t'Send the write with dryRun=All: the apiserver validates it and persists nothing'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -s o -l output -d 'Output format: table, wide, json, yaml, name, jsonpath=TEMPLATE or custom-columns=HEADER:JSONPATH,… (kubectl\'s syntax)' -r -f -a "table\t'Human-readable columns'
+wide\t'Columns with extra detail'
+json\t'JSON'
+yaml\t'YAML'
+name\t'kind/name per object'
+jsonpath=\t'kubectl\'s JSONPath template, e.g. jsonpath={.items[*].token}'
+custom-columns=\t'HEADER:JSONPATH,… columns'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l once -d 'One pass, then exit (the default)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l watch -d 'Pass again every --interval, holding a Lease so only one of several replicas delivers'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -l no-headers -d 'Omit the header line of table output'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from aws" -s V -l version -d 'Print version'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from install" -l image -d 'An image with kubectl-jointoken (built with the aws feature) on its PATH' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from install" -l replicas -d 'Replicas (one delivers at a time; the others take over through the Lease)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from install" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from install" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from install" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from install" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from install" -l request-timeout -d 'Timeout for a single server request: 0 (none), a bare number of seconds, or a Go duration such as 30s or 1m' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from install" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from install" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from install" -s n -l namespace -d 'Namespace (bootstrap tokens live only in kube-system)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from install" -s v -l v -d 'Log verbosity on stderr: 0 warnings only, 2 info, 4 debug, 6+ trace (never secrets)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from install" -l in-cluster -d 'Render the in-cluster form (a Deployment in kube-system); the only form today'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand deliver; and __fish_seen_subcommand_from install" -s V -l version -d 'Print version'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l dir -d 'With `kubectl`: the directory for the links (default: the installed binary\'s directory, or krew\'s bin directory)' -r -f -a "(__fish_complete_directories)"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
@@ -341,7 +410,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand sche
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l lease-name -d 'Lease in kube-system that makes exactly one node rotate (default: kubectl-jointoken-rotate-<instance>)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l lease-seconds -d 'Lease duration in seconds (a crashed holder\'s lease expires after this)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l identity -d 'This node\'s identity in the lease (default: hostname)' -r
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l ttl -d 'How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l ttl -d 'How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires (1h for tokens bound to a node, `create --for-node`) [default: 24h]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l usages -d 'What the token may be used for (comma-separated): signing, authentication' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l groups -d 'Extra groups the token authenticates as (comma-separated); each must match system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l description -d 'A human-readable description of the token' -r

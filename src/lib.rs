@@ -14,6 +14,10 @@
 //!   [`cluster_info`]: the cluster-info kubeconfig; [`verify`]: the checks `verify` runs.
 //! - [`approval`]: the pure approval policy for kubelet CSRs; [`certificates`]: every CSR read
 //!   and decision write; [`approver`]: the in-cluster approver's Deployment and RBAC.
+//! - [`binding`]: tokens bound to one node and consumed on use (the join counter);
+//!   [`deliver`]: per-node tokens handed to cloud instances through their tags (provider
+//!   trait, pure pass plan, tag record); `aws` (feature `aws`): the AWS SDK provider and the
+//!   node side; [`discovery`]: the pinned CA from cluster-info for a node holding only pins.
 //! - [`error`]: the typed error and the exit-code mapping.
 //!
 //! Every binary is a three-line `main` that calls [`main`] with the [`Tool`] it is, so
@@ -23,6 +27,9 @@
 
 pub mod approval;
 pub mod approver;
+#[cfg(feature = "aws")]
+pub mod aws;
+pub mod binding;
 pub mod bootstrap_rbac;
 pub mod certificates;
 pub mod cli;
@@ -30,6 +37,8 @@ pub mod cluster;
 pub mod cluster_info;
 pub mod commands;
 pub mod cronjob;
+pub mod deliver;
+pub mod discovery;
 pub mod duration;
 pub mod error;
 pub mod join;

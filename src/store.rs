@@ -46,6 +46,19 @@ pub struct Stored {
     pub record: TokenRecord,
     /// The Secret's annotations.
     pub annotations: BTreeMap<String, String>,
+    /// The Secret's resourceVersion, for writes that must not overwrite a concurrent change.
+    pub resource_version: Option<String>,
+}
+
+/// How a resourceVersion-guarded write ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cas {
+    /// Written.
+    Applied,
+    /// The object changed since it was read (or its UID differs): read again.
+    Conflict,
+    /// It no longer exists.
+    Gone,
 }
 
 /// The bootstrap-token Secrets of one cluster.
@@ -72,6 +85,17 @@ impl TokenStore {
     /// Writes the token's Secret and returns its UID (`None` for a client dry run; a server
     /// dry run's UID is not a real object's). `AlreadyExists` when the id is taken.
     pub async fn create(&self, spec: &TokenSpec, dry_run: DryRun) -> Result<Option<String>> {
+        self.create_annotated(spec, &BTreeMap::new(), dry_run).await
+    }
+
+    /// As [`create`](Self::create), with annotations on the Secret from the start (so a
+    /// binding's join limit exists as soon as the token does).
+    pub async fn create_annotated(
+        &self,
+        spec: &TokenSpec,
+        annotations: &BTreeMap<String, String>,
+        dry_run: DryRun,
+    ) -> Result<Option<String>> {
         if dry_run == DryRun::Client {
             return Ok(None);
         }
@@ -80,7 +104,11 @@ impl TokenStore {
             field_manager: Some(FIELD_MANAGER.into()),
         };
         let id = spec.token.id.to_string();
-        match self.api.create(&pp, &spec.to_secret()).await {
+        let mut secret = spec.to_secret();
+        if !annotations.is_empty() {
+            secret.metadata.annotations = Some(annotations.clone());
+        }
+        match self.api.create(&pp, &secret).await {
             Ok(s) if dry_run == DryRun::Server => {
                 let _ = s;
                 Ok(None)
@@ -209,6 +237,37 @@ impl TokenStore {
         self.patch_meta(id, uid, "labels", labels, "label").await
     }
 
+    /// Sets annotations only if the token is still the object with `uid` at `resource_version`
+    /// (optimistic concurrency: a merge patch carrying both fails with 409 otherwise).
+    pub async fn annotate_at(
+        &self,
+        id: &TokenId,
+        uid: &str,
+        resource_version: &str,
+        annotations: &BTreeMap<String, String>,
+    ) -> Result<Cas> {
+        let patch = serde_json::json!({"metadata": {
+            "uid": uid, "resourceVersion": resource_version, "annotations": annotations}});
+        let pp = PatchParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
+        match self
+            .api
+            .patch(&id.secret_name(), &pp, &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => Ok(Cas::Applied),
+            Err(kube::Error::Api(e)) if e.code == 409 => Ok(Cas::Conflict),
+            Err(kube::Error::Api(e)) if e.code == 404 => Ok(Cas::Gone),
+            Err(e) => Err(kube_error(
+                format!("cannot annotate bootstrap token {id}"),
+                e,
+                &self.c.target,
+            )),
+        }
+    }
+
     async fn patch_meta(
         &self,
         id: &TokenId,
@@ -294,6 +353,7 @@ fn stored(s: &Secret) -> Stored {
     Stored {
         record: TokenRecord::from_secret(s),
         annotations: s.metadata.annotations.clone().unwrap_or_default(),
+        resource_version: s.metadata.resource_version.clone(),
     }
 }
 

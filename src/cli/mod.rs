@@ -218,9 +218,11 @@ pub fn parse_endpoint(s: &str) -> Result<String, String> {
 /// Token properties shared by `create` and `kubeconfig --create`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TokenFlags {
-    /// How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires.
-    #[arg(long, default_value = "24h", value_parser = duration::parse_go, allow_hyphen_values = true)]
-    pub ttl: std::time::Duration,
+    /// How long the token is valid, as a Go duration (90s, 2h30m); 0 = never expires
+    /// (1h for tokens bound to a node, `create --for-node`) [default: 24h]
+    // An Option, not a clap default, so a bound token can tell "not given" from "24h".
+    #[arg(long, value_parser = duration::parse_go, allow_hyphen_values = true)]
+    pub ttl: Option<std::time::Duration>,
     /// What the token may be used for (comma-separated): signing, authentication.
     #[arg(long, value_delimiter = ',', default_value = "signing,authentication")]
     pub usages: Vec<String>,
@@ -233,18 +235,37 @@ pub struct TokenFlags {
     pub description: Option<String>,
 }
 
+/// kubeadm's default token TTL.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 3600);
+
 impl TokenFlags {
+    /// `--ttl`, or kubeadm's 24h.
+    pub fn ttl(&self) -> Duration {
+        self.ttl.unwrap_or(DEFAULT_TTL)
+    }
+
     /// Builds and validates a spec for `token` (generated when `None`) at `now`.
     pub fn spec(&self, token: Option<Token>, now: Timestamp) -> crate::Result<TokenSpec> {
+        self.spec_with_default_ttl(token, now, DEFAULT_TTL)
+    }
+
+    /// As [`spec`](Self::spec), with `default_ttl` when `--ttl` was not given.
+    pub fn spec_with_default_ttl(
+        &self,
+        token: Option<Token>,
+        now: Timestamp,
+        default_ttl: Duration,
+    ) -> crate::Result<TokenSpec> {
+        let ttl = self.ttl.unwrap_or(default_ttl);
         let token = match token {
             Some(t) => t,
             None => Token::generate()
                 .map_err(|e| Error::runtime(format!("cannot read the OS random source: {e}")))?,
         };
-        let expires = if self.ttl.is_zero() {
+        let expires = if ttl.is_zero() {
             None
         } else {
-            let ttl = jiff::SignedDuration::try_from(self.ttl)
+            let ttl = jiff::SignedDuration::try_from(ttl)
                 .map_err(|_| Error::usage("--ttl is too large"))?;
             let t = now
                 .checked_add(ttl)
@@ -255,10 +276,10 @@ impl TokenFlags {
                     .map_err(|_| Error::usage("--ttl is too large"))?,
             )
         };
-        if !self.ttl.is_zero() && self.ttl < std::time::Duration::from_secs(60) {
+        if !ttl.is_zero() && ttl < std::time::Duration::from_secs(60) {
             crate::reporter::warn(format!(
                 "--ttl {} is under a minute: the token expires about as soon as it is printed",
-                duration::format_go(self.ttl)
+                duration::format_go(ttl)
             ));
         }
         let spec = TokenSpec {

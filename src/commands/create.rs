@@ -17,6 +17,9 @@ use crate::store::TokenStore;
 use crate::token::{self, TokenSpec};
 use crate::{Error, Result, join};
 
+mod nodes;
+pub use nodes::{NodeTokens, run_for_nodes};
+
 /// Create a bootstrap token in kube-system, as `kubeadm token create` does, and print the
 /// `kubeadm join` command that uses it.
 ///
@@ -68,6 +71,27 @@ pub struct Args {
     /// Sink settings for --publish.
     #[command(flatten)]
     pub sinks: SinkArgs,
+    /// Create one token bound to this node (repeatable): labelled
+    /// jointoken.kubectl.io/node=NAME, in group system:bootstrappers:jointoken:node instead of
+    /// kubeadm's auto-approved default group, TTL 1h unless --ttl. `approve` then approves its
+    /// client CSR only for CN=system:node:NAME, and deletes the token after --max-joins joins.
+    #[arg(long = "for-node", value_name = "NAME")]
+    pub for_node: Vec<String>,
+    /// As --for-node, for every node name in FILE (one per line; blank lines and # comments
+    /// are skipped).
+    #[arg(long, value_name = "FILE")]
+    pub for_nodes_from: Option<std::path::PathBuf>,
+    /// How many joins (approved client CSRs) a bound token allows before it is deleted
+    /// (default 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_joins: Option<u32>,
+}
+
+impl Args {
+    /// Whether tokens bound to nodes are asked for (`--for-node`, `--for-nodes-from`).
+    pub fn for_nodes(&self) -> bool {
+        !self.for_node.is_empty() || self.for_nodes_from.is_some()
+    }
 }
 
 /// What `create` did.
@@ -88,6 +112,11 @@ pub struct CreateReport {
 /// Runs `create`.
 pub async fn run(g: &GlobalArgs, a: &Args) -> Result<CreateReport> {
     g.require_token_namespace()?;
+    if a.max_joins.is_some() {
+        return Err(Error::usage(
+            "--max-joins limits tokens bound to nodes: add --for-node NAME",
+        ));
+    }
     a.dry_run
         .check_detached(&a.token_arg.iter().map(String::as_str).collect::<Vec<_>>())?;
     if let Some(k) = &a.certificate_key {

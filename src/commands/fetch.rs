@@ -17,6 +17,9 @@ pub enum Source {
     /// Vault or OpenBao KV (v1 or v2).
     #[default]
     Vault,
+    /// This EC2 instance's own tag, written by `deliver aws` (IMDSv2 tells the instance id and
+    /// region); the tag is removed once the kubeconfig is written.
+    AwsTag,
 }
 
 /// What `fetch` prints.
@@ -53,6 +56,9 @@ pub struct Args {
     /// Replace --kubeconfig-out if it exists.
     #[arg(long)]
     pub force: bool,
+    /// The instance tag to read with --from aws-tag.
+    #[arg(long, value_name = "KEY", default_value = super::deliver::DEFAULT_TAG_KEY)]
+    pub tag_key: String,
 }
 
 /// Refuses a record whose token has expired at `now`.
@@ -102,6 +108,9 @@ pub async fn run(_g: &GlobalArgs, a: &Args) -> Result<String> {
     if let Some(p) = &a.kubeconfig_out {
         kc::check_writable(p, a.force)?;
     }
+    if a.from == Source::AwsTag {
+        return aws_tag(a).await;
+    }
     let (v, loc) = vault::open(&a.vault).await?;
     let place = format!("vault {}", loc.display());
     let read = match v.read(&loc, None).await {
@@ -143,6 +152,69 @@ pub async fn run(_g: &GlobalArgs, a: &Args) -> Result<String> {
             Ok(format!("{cmd}\n"))
         }
     }
+}
+
+/// Writes `rec` as asked (kubeconfig file or stdout).
+#[cfg(feature = "aws")]
+fn deliver_record(a: &Args, rec: &JoinRecord, place: &str) -> Result<String> {
+    if let Some(p) = &a.kubeconfig_out {
+        let text = bootstrap_kubeconfig(rec)?;
+        kc::write_secret_file(p, text.as_bytes(), a.force)?;
+        crate::reporter::note(format!(
+            "wrote bootstrap kubeconfig {} (token {})",
+            p.display(),
+            rec.token.id
+        ));
+        return Ok(String::new());
+    }
+    match a.output {
+        FetchFormat::Json => crate::output::to_json(&rec.to_json()),
+        FetchFormat::Join if a.control_plane => Err(Error::usage(format!(
+            "{place} carries no control-plane join command: drop --control-plane"
+        ))),
+        FetchFormat::Join => Ok(format!("{}\n", rec.join_command())),
+    }
+}
+
+#[cfg(not(feature = "aws"))]
+async fn aws_tag(_a: &Args) -> Result<String> {
+    Err(Error::usage(
+        "this build of kubectl-jointoken has no AWS support: install a release build, or build \
+         with `cargo build --features aws`",
+    ))
+}
+
+/// `--from aws-tag`: IMDSv2 identity, own tag, validated record, the CA from cluster-info
+/// checked against the record's pins, the kubeconfig (or join command), then the tag removed.
+#[cfg(feature = "aws")]
+async fn aws_tag(a: &Args) -> Result<String> {
+    let me = crate::aws::node::Me::discover().await?;
+    let place = format!("tag {} of instance {}", a.tag_key, me.instance);
+    let value = me.tag(&a.tag_key).await?.ok_or_else(|| {
+        Error::runtime(format!(
+            "instance {} ({}) has no tag {}: `deliver aws` has not served it yet, or it was \
+             fetched already",
+            me.instance, me.region, a.tag_key
+        ))
+    })?;
+    let mut rec = crate::deliver::tag::parse(&value, &place)?;
+    check_fresh(&rec, Timestamp::now(), &place)?;
+    if a.kubeconfig_out.is_some() || a.output == FetchFormat::Json {
+        // The CA itself does not fit a tag: read it from cluster-info, trusting only the pins.
+        rec.ca_cert = pki::der_to_pem_bundle(&crate::discovery::pinned_ca(&rec).await?);
+    }
+    let out = deliver_record(a, &rec, &place)?;
+    // Used: take it off the instance, so nothing else on it reads the token later.
+    me.remove_tag(&a.tag_key, &value).await.map_err(|e| {
+        Error::runtime(format!(
+            "{e} (the token was read{}): allow ec2:DeleteTags on this instance",
+            a.kubeconfig_out
+                .as_ref()
+                .map(|p| format!(" and {} written", p.display()))
+                .unwrap_or_default()
+        ))
+    })?;
+    Ok(out)
 }
 
 #[cfg(test)]

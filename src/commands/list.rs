@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use serde_json::json;
 
+use crate::binding::Binding;
 use crate::cli::{Format, GlobalArgs, OutputArgs};
 use crate::cluster;
 use crate::output::{self, Report};
@@ -35,13 +36,22 @@ pub struct ListReport {
     pub now: Timestamp,
     /// Whether secrets are shown.
     pub show_secret: bool,
+    /// Each token's node binding (same order as `tokens`; `None` = not bound).
+    pub bindings: Vec<Option<Binding>>,
 }
 
 /// Runs `list`.
 pub async fn run(g: &GlobalArgs, a: &Args) -> Result<ListReport> {
     g.require_token_namespace()?;
     let c = cluster::connect(g).await?;
-    let tokens = TokenStore::new(&c).list(a.selector.as_deref()).await?;
+    let stored = TokenStore::new(&c)
+        .list_stored(a.selector.as_deref())
+        .await?;
+    let bindings = stored
+        .iter()
+        .map(|s| Binding::from_meta(&s.record.labels, &s.annotations))
+        .collect();
+    let tokens: Vec<TokenRecord> = stored.into_iter().map(|s| s.record).collect();
     crate::reporter::malformed_tokens(&tokens);
     if tokens.is_empty() && !matches!(a.output.output, Format::Json | Format::Yaml) {
         // kubectl's words for an empty result, on stderr: stdout stays empty for scripts.
@@ -54,6 +64,7 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<ListReport> {
         tokens,
         now: Timestamp::now(),
         show_secret: a.show_secret,
+        bindings,
     })
 }
 
@@ -90,7 +101,7 @@ impl Report for ListReport {
             "EXTRA GROUPS",
         ];
         if wide {
-            h.extend(["CREATED", "WARNINGS"]);
+            h.extend(["NODE", "JOINS", "CREATED", "WARNINGS"]);
         }
         h
     }
@@ -98,7 +109,8 @@ impl Report for ListReport {
     fn rows(&self, wide: bool) -> Vec<Vec<String>> {
         self.tokens
             .iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(i, t)| {
                 let (ttl, expires) = self.ttl_expires(t);
                 let mut row = vec![
                     t.display_token(self.show_secret),
@@ -112,6 +124,9 @@ impl Report for ListReport {
                     output::cell(&or_none(&t.groups), output::MAX_CELL * 2),
                 ];
                 if wide {
+                    let b = self.bindings.get(i).and_then(Option::as_ref);
+                    row.push(b.map_or_else(|| "<none>".into(), |b| b.node.clone()));
+                    row.push(b.map_or_else(|| "<none>".into(), Binding::usage));
                     row.push(
                         t.created
                             .map(token::format_expiration)
@@ -142,7 +157,8 @@ impl Report for ListReport {
         let items: Vec<_> = self
             .tokens
             .iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(i, t)| {
                 // The one token shape (output::bootstrap_token), as create prints it.
                 let mut o = output::bootstrap_token(
                     t.display_token(self.show_secret),
@@ -157,6 +173,12 @@ impl Report for ListReport {
                 );
                 if !t.problems.is_empty() {
                     o["warnings"] = json!(t.problems);
+                }
+                // Ours, only on bound tokens (kubeadm's object has no such fields).
+                if let Some(Some(b)) = self.bindings.get(i) {
+                    o["node"] = json!(b.node);
+                    o["joins"] = json!(b.joins);
+                    o["maxJoins"] = json!(b.max);
                 }
                 o
             })
@@ -203,6 +225,15 @@ mod tests {
             ],
             now,
             show_secret: false,
+            bindings: vec![
+                Some(Binding {
+                    node: "node-a".into(),
+                    max: 2,
+                    joins: 1,
+                }),
+                None,
+                None,
+            ],
         }
     }
 
@@ -253,6 +284,33 @@ mod tests {
         assert_eq!(first["token"], "abcdef.0123456789abcdef");
         assert_eq!(first["usages"], json!(["authentication", "signing"]));
         assert!(v["items"][1].get("expires").is_none());
+        assert_eq!(first["node"], "node-a");
+        assert_eq!(
+            (first["joins"].as_u64(), first["maxJoins"].as_u64()),
+            (Some(1), Some(2))
+        );
+        assert!(v["items"][1].get("node").is_none());
+    }
+
+    #[test]
+    fn wide_shows_the_binding() {
+        let out = crate::output::render(
+            &report(),
+            &OutputArgs {
+                output: Format::Wide,
+                no_headers: false,
+            },
+        )
+        .unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(
+            lines[0].contains("NODE") && lines[0].contains("JOINS"),
+            "{out}"
+        );
+        assert!(
+            lines[1].contains("node-a") && lines[1].contains("1/2"),
+            "{out}"
+        );
     }
 
     #[test]

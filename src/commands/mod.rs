@@ -4,6 +4,7 @@
 pub mod approve;
 pub mod completion;
 pub mod create;
+pub mod deliver;
 pub mod fetch;
 pub mod kubeconfig;
 pub mod list;
@@ -58,6 +59,8 @@ pub enum Command {
     Publish(publish::Args),
     /// Fetch a published join command from Vault on a node that is not in the cluster yet.
     Fetch(fetch::Args),
+    /// Deliver per-node tokens to cloud instances through their tags (AWS).
+    Deliver(deliver::Args),
     /// Print shell completion scripts, or install kubectl's completion shim.
     Completion(completion::Args),
     /// Generate man pages and the CLI reference.
@@ -124,6 +127,10 @@ fn finish(text: String, failure: Option<crate::Error>) -> Result<String> {
 pub async fn dispatch(cli: Cli) -> Result<String> {
     let g = &cli.global;
     match cli.command {
+        Command::Create(a) if a.for_nodes() => {
+            let report = create::run_for_nodes(g, &a).await?;
+            output::render(&report, &a.output)
+        }
         Command::Create(a) => {
             let report = create::run(g, &a).await?;
             output::render(&report, &a.output)
@@ -158,6 +165,16 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
             &output::Document::new("join", fetch::run(g, &a).await?),
             &Default::default(),
         ),
+        Command::Deliver(a) => {
+            let report = deliver::run(g, &a).await?;
+            let out = match &a.action {
+                deliver::Action::Aws(x) => x.output.clone(),
+                deliver::Action::Install(_) => Default::default(),
+            };
+            let text = output::render(&report, &out)?;
+            // Print what every instance got before failing, as prune does.
+            finish(text, report.failure())
+        }
         Command::Schedule(a) => output::render(&schedule::run(g, &a).await?, &Default::default()),
         Command::Verify(a) => {
             let report = verify::run(g, &a).await?;

@@ -49,6 +49,10 @@ pub struct Args {
     /// Also delete tokens that own other objects (they will be garbage-collected).
     #[arg(long)]
     pub force: bool,
+    /// Prune tokens bound to a node whose joins are used up (what an approver that died
+    /// between counting the last join and deleting the token leaves behind).
+    #[arg(long, conflicts_with_all = ["ids", "older_than", "keep"])]
+    pub consumed: bool,
     /// How many deletes run at once.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
@@ -197,7 +201,19 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PruneReport> {
     let store = TokenStore::new(&c);
     // Metadata-only lists for the owner scan; token data only for bootstrap-token Secrets.
     let owners = store.owners().await?;
-    let tokens = store.list(a.selector.as_deref()).await?;
+    let stored = store.list_stored(a.selector.as_deref()).await?;
+    // --consumed: the used-up bound tokens are the scope, as if named (whatever their expiry).
+    let consumed: Option<std::collections::BTreeSet<String>> = a.consumed.then(|| {
+        stored
+            .iter()
+            .filter(|s| {
+                crate::binding::Binding::from_meta(&s.record.labels, &s.annotations)
+                    .is_some_and(|b| b.consumed())
+            })
+            .filter_map(|s| s.record.id.as_ref().map(|i| i.as_str().to_string()))
+            .collect()
+    });
+    let tokens: Vec<TokenRecord> = stored.into_iter().map(|s| s.record).collect();
     crate::reporter::malformed_tokens(&tokens);
     let cands: Vec<Candidate> = tokens
         .into_iter()
@@ -217,7 +233,9 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PruneReport> {
         description_prefix: a.description_prefix.clone(),
         include_never_expiring: a.include_never_expiring,
         force: a.force,
-        ids: (!ids.is_empty()).then(|| ids.iter().cloned().collect()),
+        ids: consumed
+            .clone()
+            .or_else(|| (!ids.is_empty()).then(|| ids.iter().cloned().collect())),
     };
     // Named tokens must all exist before anything is deleted: a typo deletes nothing.
     let missing: Vec<&str> = ids
@@ -269,10 +287,13 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<PruneReport> {
         .iter()
         .map(|d| {
             let rec = &cands[d.index].record;
-            let (action, reason) = match results.get(&d.index) {
+            let (action, mut reason) = match results.get(&d.index) {
                 Some((a, r)) => (*a, r.clone()),
                 None => (Action::Kept, d.reason.clone()),
             };
+            if consumed.is_some() && reason == "named on the command line" {
+                reason = "consumed: every allowed join was used".into();
+            }
             Item {
                 name: rec.name.clone(),
                 token: rec.display_token(false),

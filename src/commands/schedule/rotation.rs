@@ -44,7 +44,7 @@ fn check(a: &RunArgs) -> Result<Checked> {
             "say where to publish: --publish vault[,file,secret] or `publish:` in the config file",
         ));
     }
-    let ttl = a.token.ttl;
+    let ttl = a.token.ttl();
     if ttl.is_zero() {
         return Err(Error::usage(
             "rotation needs a finite --ttl (tokens must expire)",
