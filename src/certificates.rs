@@ -48,6 +48,11 @@ pub struct Certificates {
 }
 
 impl Certificates {
+    /// The token store (bound tokens are consumed through it after an approval).
+    pub fn store(&self) -> &TokenStore {
+        &self.store
+    }
+
     /// For the cluster `c` talks to.
     pub fn new(c: &Cluster) -> Self {
         Certificates {

@@ -884,3 +884,110 @@ fn the_in_cluster_approver_is_valid_and_least_privilege() {
     assert_eq!(items(&out)[0]["action"], "approved");
     assert_eq!(conditions(&h, &s.name), ["Approved"]);
 }
+
+/// Tokens bound to a node (`create --for-node`): `approve` approves a client CSR from one only
+/// for its node's name, and consumes it in the same step: with `--max-joins 1` the token is
+/// deleted right after the approval and no longer authenticates; with `--max-joins 2` the
+/// first join is counted and the second deletes it.
+#[test]
+fn bound_tokens_are_approved_only_for_their_node_and_consumed() {
+    let Some(h) = harness() else { return };
+    let _l = lock();
+    // The node group of bound tokens may create CSRs (as `setup --no-auto-approve` grants).
+    let crb = unique("kjt-e2e-bound-");
+    h.kubectl(&[
+        "create",
+        "clusterrolebinding",
+        &crb,
+        "--clusterrole=system:node-bootstrapper",
+        "--group=system:bootstrappers:jointoken:node",
+    ])
+    .ok();
+    let bound = |node: &str, max: &str| -> (String, String) {
+        let out = h
+            .ours(&[
+                "create",
+                "--for-node",
+                node,
+                "--max-joins",
+                max,
+                "-o",
+                "json",
+            ])
+            .ok();
+        let v: Value = serde_json::from_str(&out.stdout).unwrap();
+        let first = if v["items"].is_array() {
+            v["items"][0].clone()
+        } else {
+            v
+        };
+        (
+            first["id"].as_str().unwrap().to_string(),
+            first["token"].as_str().unwrap().to_string(),
+        )
+    };
+    let client = |id: &str, node: &str| Spec {
+        name: unique("e2e-bound-"),
+        signer: CLIENT,
+        subject: format!("/O=system:nodes/CN=system:node:{node}"),
+        sans: None,
+        key: "ec",
+        usages: &["digital signature", "client auth"],
+        expiration: None,
+        user: format!("system:bootstrap:{id}"),
+        groups: vec![
+            "system:bootstrappers".into(),
+            "system:bootstrappers:jointoken:node".into(),
+            "system:authenticated".into(),
+        ],
+    };
+    let node_a = unique("bound-a-");
+    let (id, token) = bound(&node_a, "1");
+    assert_eq!(
+        h.whoami_with_token(&token).code,
+        0,
+        "the bound token authenticates"
+    );
+    // Another node's name from this token: refused, the token untouched.
+    let wrong = client(&id, &unique("bound-other-"));
+    submit(&h, &wrong);
+    let out = approve(&h, &[&wrong.name, "-o", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(items(&out)[0]["action"], "pending", "{}", out.stdout);
+    let why = items(&out)[0]["reason"].as_str().unwrap().to_string();
+    assert!(why.contains(&node_a), "{why}");
+    // Its own node: approved, and the single-use token is deleted in the same step.
+    let right = client(&id, &node_a);
+    submit(&h, &right);
+    let out = approve(&h, &[&right.name, "-o", "json"]).ok();
+    assert_eq!(items(&out)[0]["action"], "approved", "{}", out.stdout);
+    let why = items(&out)[0]["reason"].as_str().unwrap().to_string();
+    assert!(why.contains("used up") && why.contains("deleted"), "{why}");
+    assert_ne!(
+        h.kubectl(&[
+            "-n",
+            "kube-system",
+            "get",
+            "secret",
+            &format!("bootstrap-token-{id}")
+        ])
+        .code,
+        0,
+        "consumed"
+    );
+    assert!(
+        wait_for(30, || (h.whoami_with_token(&token).code != 0).then_some(())).is_some(),
+        "a consumed token no longer authenticates"
+    );
+    // --max-joins 2: counted once, deleted at the second.
+    let node_b = unique("bound-b-");
+    let (id2, _) = bound(&node_b, "2");
+    for (n, want) in [(1, "1 of 2 joins used"), (2, "used up")] {
+        let c = client(&id2, &node_b);
+        submit(&h, &c);
+        let out = approve(&h, &[&c.name, "-o", "json", "--allow-rejoin"]).ok();
+        let why = items(&out)[0]["reason"].as_str().unwrap().to_string();
+        assert!(why.contains(want), "join {n}: {why}");
+    }
+    h.kubectl(&["delete", "clusterrolebinding", &crb]).ok();
+}

@@ -104,6 +104,14 @@ pub async fn process(
                     (false, DryRun::None) => Outcome::Denied,
                     (false, _) => Outcome::WouldDeny,
                 };
+                // A token bound to one node is consumed in the same step: its join is counted,
+                // and at its max it is deleted (UID precondition), so it authenticates no more.
+                let reason = match (o, kind) {
+                    (Outcome::Approved, approval::Kind::Client) => {
+                        consume_bound(ctx, &csr.username, reason).await
+                    }
+                    _ => reason,
+                };
                 return item.with(o, reason);
             }
             Ok(Written::Gone) => {
@@ -124,4 +132,30 @@ pub async fn process(
         Outcome::Failed,
         format!("it changed {ATTEMPTS} times while being decided; try again"),
     )
+}
+
+/// After approving a client CSR from `system:bootstrap:<id>`: counts the join on that token if
+/// it is bound to a node (see [`crate::binding`]); the reason says what happened to the token.
+async fn consume_bound(ctx: &Ctx, username: &str, reason: String) -> String {
+    let Some(id) = username
+        .strip_prefix("system:bootstrap:")
+        .and_then(|i| crate::token::TokenId::parse(i).ok())
+    else {
+        return reason;
+    };
+    match crate::binding::consume(ctx.certs.store(), &id).await {
+        Ok(crate::binding::Consumed::Deleted { joins }) => {
+            format!("{reason}; bound token {id} used up ({joins} join(s)) and deleted")
+        }
+        Ok(crate::binding::Consumed::Counted { joins, max }) => {
+            format!("{reason}; bound token {id}: {joins} of {max} joins used")
+        }
+        Ok(_) => reason,
+        Err(e) => {
+            crate::reporter::warn(format!(
+                "approved, but counting the join on bound token {id} failed: {e} (`kubectl jointoken prune --consumed` cleans up)"
+            ));
+            reason
+        }
+    }
 }
