@@ -618,7 +618,10 @@ fn kubectl_completes_every_installed_binary() {
     for f in ["table", "wide", "json", "yaml", "name"] {
         assert!(values(&o).contains(&f), "{o:?}");
     }
-    assert_eq!(values(&kubectl(&["list", "--output=j"])), ["--output=json"]);
+    assert_eq!(
+        values(&kubectl(&["list", "--output=j"])),
+        ["--output=json", "--output=jsonpath="]
+    );
     assert_eq!(values(&kubectl(&["create", "-oy"])), ["-oyaml"]);
     // Dry-run values with their meaning.
     let dry = kubectl(&["create", "--dry-run="]);
