@@ -704,6 +704,8 @@ fn debian_copyright_lists_every_linked_crate_and_matches_cargo_about() {
             "--locked",
             "-e",
             "normal",
+            "--features",
+            "aws",
             "--prefix",
             "none",
         ])

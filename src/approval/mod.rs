@@ -35,9 +35,8 @@ pub const BOOTSTRAPPERS_GROUP: &str = "system:bootstrappers";
 pub const NODE_USER_PREFIX: &str = "system:node:";
 /// Username prefix of bootstrap tokens.
 pub const BOOTSTRAP_USER_PREFIX: &str = "system:bootstrap:";
-/// Label on a bootstrap-token Secret that binds the token to one node: a client CSR made with
-/// it must then name exactly that node.
-pub const NODE_LABEL: &str = "jointoken.kubectl.io/node";
+/// The label naming the one node a bound token may join as (owned by [`crate::binding`]).
+pub use crate::binding::NODE_LABEL;
 
 /// Which of our two kinds of CSR.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
