@@ -9,15 +9,16 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EnvVar, EnvVarSource, ObjectFieldSelector, PodSecurityContext,
-    PodSpec, PodTemplateSpec, SeccompProfile, SecurityContext, ServiceAccount,
+    Container, EnvVar, EnvVarSource, ObjectFieldSelector, PodSecurityContext, PodSpec,
+    PodTemplateSpec, SeccompProfile, ServiceAccount,
 };
 use k8s_openapi::api::rbac::v1::{
-    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
+    ClusterRole, ClusterRoleBinding, Role, RoleBinding, RoleRef, Subject,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use crate::approval::{CLIENT_SIGNER, SERVING_SIGNER};
+use crate::incluster::rule;
 use crate::token::NAMESPACE;
 
 /// Name of every object.
@@ -57,17 +58,6 @@ fn meta(namespaced: bool) -> ObjectMeta {
         name: Some(NAME.into()),
         namespace: namespaced.then(|| NAMESPACE.into()),
         labels: Some(labels()),
-        ..Default::default()
-    }
-}
-
-fn rule(groups: &[&str], resources: &[&str], verbs: &[&str], names: &[&str]) -> PolicyRule {
-    let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    PolicyRule {
-        api_groups: Some(v(groups)),
-        resources: Some(v(resources)),
-        verbs: v(verbs),
-        resource_names: (!names.is_empty()).then(|| v(names)),
         ..Default::default()
     }
 }
@@ -150,16 +140,7 @@ pub fn objects(image: &str, replicas: i32, lease: &str, flags: &[String]) -> Obj
             }),
             ..Default::default()
         }]),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            read_only_root_filesystem: Some(true),
-            run_as_non_root: Some(true),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".into()]),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
+        security_context: Some(crate::incluster::hardened()),
         ..Default::default()
     };
     let deployment = Deployment {

@@ -5,12 +5,11 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
-use k8s_openapi::api::core::v1::{
-    Container, PodSpec, PodTemplateSpec, SecurityContext, ServiceAccount,
-};
-use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use crate::incluster::rule;
 use crate::token::NAMESPACE;
 
 /// Name of every object of the default instance.
@@ -45,17 +44,6 @@ fn meta(name: &str) -> ObjectMeta {
             "app.kubernetes.io/name".to_string(),
             "kubectl-jointoken".to_string(),
         )])),
-        ..Default::default()
-    }
-}
-
-fn rule(groups: &[&str], resources: &[&str], verbs: &[&str], names: &[&str]) -> PolicyRule {
-    let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    PolicyRule {
-        api_groups: Some(v(groups)),
-        resources: Some(v(resources)),
-        verbs: v(verbs),
-        resource_names: (!names.is_empty()).then(|| v(names)),
         ..Default::default()
     }
 }
@@ -109,16 +97,7 @@ pub fn objects(
         image: Some(image.into()),
         command: Some(vec!["kubectl-jointoken".into()]),
         args: Some(args),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            read_only_root_filesystem: Some(true),
-            run_as_non_root: Some(true),
-            capabilities: Some(k8s_openapi::api::core::v1::Capabilities {
-                drop: Some(vec!["ALL".into()]),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
+        security_context: Some(crate::incluster::hardened()),
         ..Default::default()
     };
     let cron_job = CronJob {

@@ -41,6 +41,7 @@ pub mod deliver;
 pub mod discovery;
 pub mod duration;
 pub mod error;
+pub mod incluster;
 pub mod join;
 pub mod jsonpath;
 pub mod jws;
