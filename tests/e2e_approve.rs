@@ -979,15 +979,50 @@ fn bound_tokens_are_approved_only_for_their_node_and_consumed() {
         wait_for(30, || (h.whoami_with_token(&token).code != 0).then_some(())).is_some(),
         "a consumed token no longer authenticates"
     );
-    // --max-joins 2: counted once, deleted at the second.
+    // --max-joins 3: four nodes ask while the token is live; counted at each approval, the
+    // token deleted at the third, and the fourth join refused (its token is gone).
     let node_b = unique("bound-b-");
-    let (id2, _) = bound(&node_b, "2");
-    for (n, want) in [(1, "1 of 2 joins used"), (2, "used up")] {
-        let c = client(&id2, &node_b);
-        submit(&h, &c);
-        let out = approve(&h, &[&c.name, "-o", "json", "--allow-rejoin"]).ok();
-        let why = items(&out)[0]["reason"].as_str().unwrap().to_string();
-        assert!(why.contains(want), "join {n}: {why}");
+    let (id2, token2) = bound(&node_b, "3");
+    let joins: Vec<Spec> = (0..4).map(|_| client(&id2, &node_b)).collect();
+    for c in &joins {
+        submit(&h, c);
     }
+    for (c, want) in joins
+        .iter()
+        .zip(["1 of 3 joins used", "2 of 3 joins used", "used up"])
+    {
+        let out = approve(&h, &[&c.name, "-o", "json", "--allow-rejoin"]).ok();
+        assert_eq!(
+            items(&out)[0]["action"],
+            "approved",
+            "{want}: {}",
+            out.stdout
+        );
+        let why = items(&out)[0]["reason"].as_str().unwrap().to_string();
+        assert!(why.contains(want), "{why}");
+    }
+    let fourth = &joins[3];
+    let out = approve(&h, &[&fourth.name, "-o", "json", "--allow-rejoin"]);
+    assert_eq!(
+        out.code, 1,
+        "the fourth join was not refused: {}",
+        out.stdout
+    );
+    assert_eq!(items(&out)[0]["action"], "pending", "{}", out.stdout);
+    let why = items(&out)[0]["reason"].as_str().unwrap().to_string();
+    assert!(
+        why.contains(&format!("bootstrap token {id2} does not exist")),
+        "{why}"
+    );
+    assert!(
+        conditions(&h, &fourth.name).is_empty(),
+        "the fourth join's CSR changed state"
+    );
+    assert!(
+        wait_for(30, || (h.whoami_with_token(&token2).code != 0)
+            .then_some(()))
+        .is_some(),
+        "the used-up token still authenticates"
+    );
     h.kubectl(&["delete", "clusterrolebinding", &crb]).ok();
 }

@@ -11,6 +11,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+use common::kubelet::Kubelet;
 use common::{Harness, Out, harness, unique, wait_for};
 use kubectl_jointoken::binding::{self, Consumed};
 use kubectl_jointoken::cli::GlobalArgs;
@@ -632,4 +633,357 @@ fn two_watching_replicas_deliver_once_through_the_lease() {
         ])
         .ok();
     assert_eq!(holder.stdout, "");
+}
+
+/// The client CSRs made as bootstrap token `id`, names only.
+fn csrs_of(h: &Harness, id: &str) -> Vec<String> {
+    let all: Value =
+        serde_json::from_str(&h.kubectl(&["get", "csr", "-o", "json"]).ok().stdout).unwrap();
+    let user = format!("system:bootstrap:{id}");
+    all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["spec"]["username"] == user.as_str())
+        .map(|c| c["metadata"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Waits for the kubelet's one CSR made as `id` that is not in `known`.
+fn kubelet_csr(h: &Harness, id: &str, known: &[String], k: &Kubelet) -> String {
+    wait_for(60, || {
+        csrs_of(h, id).into_iter().find(|c| !known.contains(c))
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the kubelet made no CSR as system:bootstrap:{id} in 60s; its log:\n{}",
+            k.proc.tail()
+        )
+    })
+}
+
+/// One CSR's approve verdict, as `approve NAME -o json` reports it.
+fn approve_one(h: &Harness, csr: &str) -> (i32, Value) {
+    let out = h.ours(&["approve", csr, "-o", "json"]);
+    let v: Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("approve printed no JSON ({e}): {out:?}"));
+    common::scan_for_secrets(&common::our_bin("kubectl-jointoken"), &["approve"], &out);
+    (out.code, v["items"][0].clone())
+}
+
+/// The whole path of issue #14 with real peers: `deliver` tags an instance of a moto Auto
+/// Scaling group with a token bound to its node name, `fetch` on "the instance" (the metadata
+/// mock answering as it) turns the tag into a bootstrap kubeconfig, and real kubelets use it.
+/// A kubelet claiming another node name is refused at approval; the instance's own kubelet is
+/// approved, issued by the real csrsigning controller, and its token deleted in the same step,
+/// after which the same kubeconfig cannot authenticate at all (kubectl and a third kubelet).
+#[test]
+fn a_real_kubelet_joins_with_a_delivered_token_that_is_then_used_up() {
+    let Some(h) = harness() else { return };
+    let a = aws();
+    // Bound tokens' group may create CSRs (what `setup --no-auto-approve` grants) but not have
+    // them approved by the controller-manager: only `approve` approves them.
+    let crb = unique("kjt-e2e-delivered-");
+    h.kubectl(&[
+        "create",
+        "clusterrolebinding",
+        &crb,
+        "--clusterrole=system:node-bootstrapper",
+        "--group=system:bootstrappers:jointoken:node",
+    ])
+    .ok();
+    struct Unbind<'a>(&'a Harness, String);
+    impl Drop for Unbind<'_> {
+        fn drop(&mut self) {
+            self.0.kubectl(&[
+                "delete",
+                "clusterrolebinding",
+                &self.1,
+                "--ignore-not-found",
+            ]);
+        }
+    }
+    let _unbind = Unbind(&h, crb.clone());
+
+    let group = unique("asg-");
+    let name = unique("k");
+    let inst = a.group(&group, 1);
+    let instance = inst.as_object().unwrap().keys().next().unwrap().clone();
+    deliver(&h, &group, &name, &["--node-name", "instance-id"]);
+    let imds = imds_as(&a, &instance);
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let boot = dir.join("bootstrap-kubelet.conf");
+    h.run(
+        &common::our_bin("kubectl-jointoken"),
+        &[
+            "fetch",
+            "--from",
+            "aws-tag",
+            "--kubeconfig-out",
+            boot.to_str().unwrap(),
+        ],
+        &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url.as_str())],
+    )
+    .ok();
+    let id = b64(&secrets(&h, &name)[0]["data"]["token-id"]);
+    let whoami =
+        |kc: &std::path::Path| h.kubectl(&["--kubeconfig", kc.to_str().unwrap(), "auth", "whoami"]);
+    assert_eq!(
+        whoami(&boot).code,
+        0,
+        "the fetched kubeconfig authenticates"
+    );
+
+    // A kubelet on another machine that got hold of the same file, under another name.
+    let other = unique("kjt-e2e-impostor-");
+    let impostor = Kubelet::start(&h, &dir.join("impostor"), &boot, &other);
+    let wrong = kubelet_csr(&h, &id, &[], &impostor);
+    let (code, item) = approve_one(&h, &wrong);
+    assert_eq!(code, 1, "{item}");
+    assert_eq!(item["action"], "pending", "{item}");
+    let why = item["reason"].as_str().unwrap();
+    assert!(
+        why.contains(&instance),
+        "the refusal names the bound node: {why}"
+    );
+    assert!(why.contains(&other), "and the name asked for: {why}");
+
+    // The instance's own kubelet: approved, the token used up and deleted in the same step.
+    let own = Kubelet::start(&h, &dir.join("own"), &boot, &instance);
+    let right = kubelet_csr(&h, &id, std::slice::from_ref(&wrong), &own);
+    let (code, item) = approve_one(&h, &right);
+    assert_eq!(code, 0, "{item}");
+    assert_eq!(item["action"], "approved", "{item}");
+    let why = item["reason"].as_str().unwrap();
+    assert!(why.contains("used up") && why.contains("deleted"), "{why}");
+    let secret = format!("bootstrap-token-{id}");
+    assert_ne!(
+        h.kubectl(&["-n", "kube-system", "get", "secret", &secret])
+            .code,
+        0,
+        "the single-use token still exists after its join"
+    );
+    // The real signer issues it and the kubelet writes its kubeconfig.
+    wait_for(90, || own.has_certificate().then_some(())).unwrap_or_else(|| {
+        panic!(
+            "the instance's kubelet got no certificate:\n{}",
+            own.proc.tail()
+        )
+    });
+    let subject = Command::new("openssl")
+        .args(["x509", "-noout", "-subject", "-in"])
+        .arg(&own.cert)
+        .output()
+        .unwrap();
+    let subject = String::from_utf8_lossy(&subject.stdout);
+    assert!(
+        subject.contains(&format!("CN = system:node:{instance}")),
+        "{subject}"
+    );
+    // The impostor's CSR was never approved.
+    let conditions = h
+        .kubectl(&["get", "csr", &wrong, "-o", "jsonpath={.status.conditions}"])
+        .ok();
+    assert_eq!(conditions.stdout, "", "the impostor's CSR changed state");
+    assert!(!impostor.has_certificate());
+
+    // Consumed: the same kubeconfig authenticates no more, for kubectl or for a new kubelet.
+    let refused = wait_for(30, || {
+        let who = whoami(&boot);
+        (who.code != 0).then_some(who)
+    })
+    .expect("the consumed token still authenticates after 30s");
+    assert!(refused.stderr.contains("Unauthorized"), "{refused:?}");
+    let late = Kubelet::start(&h, &dir.join("late"), &boot, &unique("kjt-e2e-late-"));
+    // client-go's words for a 401 ("Unauthorized" in other versions).
+    let said = wait_for(60, || {
+        let log = late.proc.text();
+        (log.contains("asked for the client to provide credentials")
+            || log.contains("Unauthorized"))
+        .then_some(())
+    });
+    assert!(
+        said.is_some(),
+        "a kubelet with the consumed token was not refused:\n{}",
+        late.proc.tail()
+    );
+    assert_eq!(
+        csrs_of(&h, &id).len(),
+        2,
+        "a CSR was made with the consumed token"
+    );
+    h.kubectl(&["delete", "csr", &wrong, &right]).ok();
+}
+
+/// `--dry-run` (client and server) plans the same pass and changes nothing: no Secret, no tag,
+/// and a planned delete leaves the token and the other tags in place.
+#[test]
+fn a_dry_run_pass_reports_the_plan_and_writes_nothing() {
+    let Some(h) = harness() else { return };
+    let a = aws();
+    let group = unique("asg-");
+    let name = unique("n");
+    let first = a.group(&group, 2);
+    for mode in ["--dry-run=client", "--dry-run=server"] {
+        let r = deliver(&h, &group, &name, &[mode]);
+        assert_eq!(actions(&r, "would-create").len(), 2, "{mode}: {r}");
+        assert!(secrets(&h, &name).is_empty(), "{mode} created a Secret");
+        assert_eq!(a.instances(&group), first, "{mode} wrote a tag");
+    }
+    deliver(&h, &group, &name, &[]);
+    let tagged = a.instances(&group);
+    let gone = first.as_object().unwrap().keys().next().unwrap().clone();
+    a.py(
+        "asg.detach_instances(AutoScalingGroupName=sys.argv[1], InstanceIds=[sys.argv[2]], \
+         ShouldDecrementDesiredCapacity=True); print(1)",
+        &[&group, &gone],
+    );
+    let before: Vec<Value> = secrets(&h, &name)
+        .iter()
+        .map(|x| x["metadata"]["resourceVersion"].clone())
+        .collect();
+    for mode in ["--dry-run=client", "--dry-run=server"] {
+        let r = deliver(&h, &group, &name, &[mode]);
+        assert_eq!(
+            actions(&r, "would-delete"),
+            std::slice::from_ref(&gone),
+            "{r}"
+        );
+        let after: Vec<Value> = secrets(&h, &name)
+            .iter()
+            .map(|x| x["metadata"]["resourceVersion"].clone())
+            .collect();
+        assert_eq!(before, after, "{mode} changed a Secret");
+    }
+    let kept = a.instances(&group);
+    for (id, i) in kept.as_object().unwrap() {
+        assert_eq!(i["tags"], tagged[id]["tags"], "{id}");
+    }
+}
+
+/// `deliver install --in-cluster` renders objects the apiserver accepts, whose service account
+/// can do exactly what a pass needs (proved by running a pass as it) and nothing beyond.
+#[test]
+fn the_in_cluster_deliverer_is_valid_and_least_privilege() {
+    let Some(h) = harness() else { return };
+    let a = aws();
+    let group = unique("asg-");
+    let name = unique("i");
+    a.group(&group, 1);
+    let rendered = h
+        .ours(&[
+            "deliver",
+            "install",
+            "--in-cluster",
+            "--image",
+            "registry.example/kubectl-jointoken:0.1.0",
+            "--",
+            "--asg",
+            &group,
+            "--name",
+            &name,
+            "--node-name",
+            "instance-id",
+        ])
+        .ok()
+        .stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("deliverer.yaml");
+    std::fs::write(&f, &rendered).unwrap();
+    let f = f.to_str().unwrap();
+    let dry = h.kubectl(&["apply", "--dry-run=server", "-f", f]).ok();
+    assert_eq!(dry.stdout.lines().count(), 6, "{}", dry.stdout);
+    h.kubectl(&["apply", "-f", f]).ok();
+    struct Remove<'a>(&'a Harness, String);
+    impl Drop for Remove<'_> {
+        fn drop(&mut self) {
+            self.0
+                .kubectl(&["delete", "-f", &self.1, "--ignore-not-found"]);
+        }
+    }
+    let _remove = Remove(&h, f.to_string());
+    let d: Value = serde_json::from_str(
+        &h.kubectl(&[
+            "-n",
+            "kube-system",
+            "get",
+            "deployment",
+            "kubectl-jointoken-deliver",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(d["spec"]["replicas"], 2);
+    let argv = d["spec"]["template"]["spec"]["containers"][0]["args"].to_string();
+    assert!(argv.contains("--watch") && argv.contains(&group), "{argv}");
+    let sa = "system:serviceaccount:kube-system:kubectl-jointoken-deliver";
+    let can = |args: &[&str]| {
+        let mut v = vec!["auth", "can-i", "--as", sa];
+        v.extend_from_slice(args);
+        h.kubectl(&v).stdout.trim().to_string()
+    };
+    let yes: &[&[&str]] = &[
+        &["-n", "kube-system", "create", "secrets"],
+        &["-n", "kube-system", "list", "secrets"],
+        &["-n", "kube-system", "delete", "secrets"],
+        &["-n", "kube-system", "create", "leases"],
+        &[
+            "-n",
+            "kube-system",
+            "update",
+            "leases/kubectl-jointoken-deliver",
+        ],
+        &["list", "nodes"],
+    ];
+    let no: &[&[&str]] = &[
+        &["-n", "default", "list", "secrets"],
+        &["-n", "kube-system", "update", "secrets"],
+        &[
+            "-n",
+            "kube-system",
+            "update",
+            "leases/kube-controller-manager",
+        ],
+        &["delete", "nodes"],
+        &["create", "certificatesigningrequests"],
+        &["-n", "kube-system", "create", "pods"],
+    ];
+    for x in yes {
+        assert_eq!(can(x), "yes", "{x:?}");
+    }
+    for x in no {
+        assert_eq!(can(x), "no", "{x:?}");
+    }
+    // And it is enough: a pass as the service account delivers.
+    let out = h
+        .ours(&[
+            "deliver",
+            "aws",
+            "--asg",
+            &group,
+            "--name",
+            &name,
+            "--node-name",
+            "instance-id",
+            "--once",
+            "-o",
+            "json",
+            "--as",
+            sa,
+        ])
+        .ok();
+    let r: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(actions(&r, "created").len(), 1, "{r}");
+    let inst = a.instances(&group);
+    assert!(
+        inst.as_object()
+            .unwrap()
+            .values()
+            .all(|i| i["tags"].get(TAG).is_some()),
+        "{inst}"
+    );
 }

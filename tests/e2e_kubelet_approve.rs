@@ -9,11 +9,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use common::kubelet::{Kubelet, Proc};
 use common::{Harness, Out, bare, our_bin, scan_for_secrets, unique, wait_for};
 use serde_json::Value;
 
@@ -28,105 +29,6 @@ const CLIENT: &str = "kubernetes.io/kube-apiserver-client-kubelet";
 
 fn json(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
-
-/// A child process with its output in a file, killed when dropped (also on a failed assert).
-struct Proc {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Proc {
-    fn spawn(cmd: &mut Command, log: PathBuf) -> Proc {
-        let f = std::fs::File::create(&log).unwrap();
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(f.try_clone().unwrap())
-            .stderr(f)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-        Proc { child, log }
-    }
-
-    fn text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// The last lines of its output, for panic messages.
-    fn tail(&self) -> String {
-        let text = self.text();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(25)..].join("\n")
-    }
-
-    /// SIGTERM, then its exit code within 30 s.
-    fn terminate(&mut self) -> Option<i32> {
-        let ok = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -TERM {} failed", self.child.id());
-        let end = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return Some(s.code().unwrap_or(-1));
-            }
-            if Instant::now() > end {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A real kubelet bootstrapping from `boot` as `node`, in its own dir, with e2e_setup's flags
-/// (no container runtime: it exits on its own once it has its client certificate).
-struct Kubelet {
-    proc: Proc,
-    kubeconfig: PathBuf,
-    cert: PathBuf,
-}
-
-impl Kubelet {
-    fn start(h: &Harness, dir: &Path, boot: &Path, node: &str) -> Kubelet {
-        std::fs::create_dir_all(dir).unwrap();
-        let kubeconfig = dir.join("kubelet.conf");
-        let cert = dir.join("pki/kubelet-client-current.pem");
-        let proc = Proc::spawn(
-            Command::new(h.bin.join("kubelet"))
-                .args([
-                    &format!("--bootstrap-kubeconfig={}", boot.display()),
-                    &format!("--kubeconfig={}", kubeconfig.display()),
-                    &format!("--cert-dir={}", dir.join("pki").display()),
-                    &format!("--root-dir={}", dir.join("root").display()),
-                    &format!("--hostname-override={node}"),
-                    "--container-runtime-endpoint=unix:///nonexistent/kjt-e2e.sock",
-                    "--fail-swap-on=false",
-                    "--fail-cgroupv1=false",
-                    "--cgroups-per-qos=false",
-                    "--enforce-node-allocatable=",
-                ])
-                .current_dir(dir),
-            dir.join("kubelet.log"),
-        );
-        Kubelet {
-            proc,
-            kubeconfig,
-            cert,
-        }
-    }
-
-    fn has_certificate(&self) -> bool {
-        self.kubeconfig.exists() && self.cert.exists()
-    }
 }
 
 /// An `approve --watch` replica against the bare cluster, its stderr in a file.

@@ -7,9 +7,10 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
 
+use common::kubelet::Kubelet;
 use common::{Harness, bare, harness, unique, wait_for};
 use serde_json::Value;
 
@@ -339,34 +340,14 @@ fn bare_cluster_from_setup_to_a_kubelet_certificate() {
     ])
     .ok();
     let node = unique("kjt-e2e-node-");
-    let kubeconfig = dir.path().join("kubelet.conf");
-    let cert = dir.path().join("pki/kubelet-client-current.pem");
-    let log = std::fs::File::create(dir.path().join("kubelet.log")).unwrap();
-    let mut kubelet = Command::new(h.bin.join("kubelet"))
-        .args([
-            &format!("--bootstrap-kubeconfig={}", boot.display()),
-            &format!("--kubeconfig={}", kubeconfig.display()),
-            &format!("--cert-dir={}", dir.path().join("pki").display()),
-            &format!("--root-dir={}", dir.path().join("root").display()),
-            &format!("--hostname-override={node}"),
-            "--container-runtime-endpoint=unix:///nonexistent/kjt-e2e.sock",
-            "--fail-swap-on=false",
-            "--fail-cgroupv1=false",
-            "--cgroups-per-qos=false",
-            "--enforce-node-allocatable=",
-        ])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("cannot start the kubelet");
-    let got = wait_for(120, || (kubeconfig.exists() && cert.exists()).then_some(()));
-    // It exits on its own on the missing runtime; make sure it is gone either way.
-    let _ = kubelet.kill();
-    let _ = kubelet.wait();
-    let log = std::fs::read_to_string(dir.path().join("kubelet.log")).unwrap_or_default();
-    assert!(got.is_some(), "the kubelet got no certificate:\n{log}");
+    let kubelet = Kubelet::start(&h, dir.path(), &boot, &node);
+    let got = wait_for(120, || kubelet.has_certificate().then_some(()));
+    assert!(
+        got.is_some(),
+        "the kubelet got no certificate:\n{}",
+        kubelet.proc.tail()
+    );
+    let cert = &kubelet.cert;
     let subject = Command::new("openssl")
         .args(["x509", "-noout", "-subject", "-in", cert.to_str().unwrap()])
         .output()

@@ -226,11 +226,19 @@ pub async fn run_pass(c: &Cluster, p: &dyn Provider, s: &Settings) -> Result<Pas
         });
     }
     let dry = s.dry_run != DryRun::None;
-    let would = |w: &str| {
+    // A dry run reports what a pass would do, in prune's words ("would-delete").
+    let would = |done: &str, verb: &str| {
         if dry {
-            format!("would-{w}")
+            format!("would-{verb}")
         } else {
-            w.to_string()
+            done.to_string()
+        }
+    };
+    let written = |id: &TokenId| {
+        if dry {
+            format!("token {id} would be written to the tag")
+        } else {
+            format!("token {id} written to the tag")
         }
     };
     // Deletes.
@@ -259,7 +267,9 @@ pub async fn run_pass(c: &Cluster, p: &dyn Provider, s: &Settings) -> Result<Pas
                     .unwrap_or_default();
                 requests.fetch_add(u64::from(s.dry_run != DryRun::Client), Ordering::Relaxed);
                 let (action, detail) = match store.delete(id, uid, s.dry_run).await {
-                    Ok(Deleted::Yes) => (would("deleted"), format!("token {id}: {reason}")),
+                    Ok(Deleted::Yes) => {
+                        (would("deleted", "delete"), format!("token {id}: {reason}"))
+                    }
                     Ok(Deleted::Gone | Deleted::Replaced) => {
                         ("unchanged".into(), format!("token {id} already gone"))
                     }
@@ -352,8 +362,8 @@ pub async fn run_pass(c: &Cluster, p: &dyn Provider, s: &Settings) -> Result<Pas
                     report.items.push(Item {
                         instance,
                         node,
-                        action: would("created"),
-                        detail: format!("token {id} written to the tag"),
+                        action: would("created", "create"),
+                        detail: written(id),
                     })
                 }
                 Err(e) => {
@@ -376,11 +386,11 @@ pub async fn run_pass(c: &Cluster, p: &dyn Provider, s: &Settings) -> Result<Pas
                 instance,
                 node,
                 action: match r {
-                    Ok(()) => would("retagged"),
+                    Ok(()) => would("retagged", "retag"),
                     Err(_) => "failed".into(),
                 },
                 detail: match r {
-                    Ok(()) => format!("token {id} written to the tag"),
+                    Ok(()) => written(id),
                     Err(e) => format!("cannot write the tag: {e}"),
                 },
             });

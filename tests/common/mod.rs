@@ -6,6 +6,8 @@
 //! without that variable they fail, so CI can never pass them silently.
 #![allow(dead_code)]
 
+pub mod kubelet;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
