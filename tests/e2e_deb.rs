@@ -354,6 +354,36 @@ fn approle(h: &Harness, name: &str, path: &str) -> (String, String) {
     (role_id.trim().to_string(), secret_id.trim().to_string())
 }
 
+/// Removes what one run left on the shared harness (its tokens, Lease and Vault path), also
+/// when the test fails half-way.
+struct HarnessCleanup<'a> {
+    h: &'a Harness,
+    instance: String,
+    kv: String,
+}
+
+impl Drop for HarnessCleanup<'_> {
+    fn drop(&mut self) {
+        let _ = self.h.kubectl(&[
+            "-n",
+            "kube-system",
+            "delete",
+            "secret",
+            "-l",
+            &format!("jointoken.kubectl.io/rotation={}", self.instance),
+        ]);
+        let _ = self.h.kubectl(&[
+            "-n",
+            "kube-system",
+            "delete",
+            "lease",
+            "--ignore-not-found",
+            &format!("kubectl-jointoken-rotate-{}", self.instance),
+        ]);
+        let _ = self.h.bao(&["kv", "metadata", "delete", &self.kv]);
+    }
+}
+
 #[test]
 fn deb_under_systemd_rotates_to_vault_with_approle_credentials_and_purges_clean() {
     let Some(h) = harness() else { return };
@@ -414,6 +444,12 @@ fn deb_under_systemd_rotates_to_vault_with_approle_credentials_and_purges_clean(
     // Lease apart from any earlier run on the same harness.
     let instance = unique("e2e-deb-");
     let path = format!("kjt/{instance}");
+    let kv = format!("secret/{path}");
+    let _cleanup = HarnessCleanup {
+        h: &h,
+        instance: instance.clone(),
+        kv: kv.clone(),
+    };
     let config = c
         .sh(&format!(
             "sed -e 's|^vault-addr: .*|vault-addr: {addr}|' -e 's|^path: .*|path: {path}|' \
@@ -472,7 +508,6 @@ fn deb_under_systemd_rotates_to_vault_with_approle_credentials_and_purges_clean(
     assert!(log1.contains("rotated: published"), "journal:\n{log1}");
 
     // Read back with the bao CLI on the host, and the token checked with kubectl and kubeadm.
-    let kv = format!("secret/{path}");
     let join = h
         .bao(&["kv", "get", "-field=join_command", &kv])
         .ok()
@@ -608,23 +643,4 @@ fn deb_under_systemd_rotates_to_vault_with_approle_credentials_and_purges_clean(
         "container powered off in {took:.1?}; test wall time {:.1?}",
         t_all.elapsed()
     );
-
-    // The harness is shared by runs: drop this run's tokens, Lease and secret path.
-    h.kubectl(&[
-        "-n",
-        "kube-system",
-        "delete",
-        "secret",
-        "-l",
-        &format!("jointoken.kubectl.io/rotation={instance}"),
-    ])
-    .ok();
-    let _ = h.kubectl(&[
-        "-n",
-        "kube-system",
-        "delete",
-        "lease",
-        &format!("kubectl-jointoken-rotate-{instance}"),
-    ]);
-    h.bao(&["kv", "metadata", "delete", &kv]).ok();
 }
