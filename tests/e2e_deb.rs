@@ -84,6 +84,7 @@ struct Container {
     init: u32,
     root: PathBuf,
     log: PathBuf,
+    machine: String,
     // Last: removed after the container is down.
     _dir: tempfile::TempDir,
 }
@@ -114,6 +115,7 @@ impl Container {
         // systemd (it is not in CI containers).
         std::fs::create_dir_all("/run/systemd/nspawn/propagate").unwrap();
         let log = dir.path().join("nspawn.log");
+        let machine = unique("kjt-deb-");
         let logf = std::fs::File::create(&log).unwrap();
         let nspawn = Command::new("systemd-nspawn")
             .arg("-D")
@@ -124,7 +126,7 @@ impl Container {
                 "--keep-unit",
                 "--console=passive",
             ])
-            .arg(format!("--machine={}", unique("kjt-deb-")))
+            .arg(format!("--machine={machine}"))
             .stdin(Stdio::null())
             .stdout(logf.try_clone().unwrap())
             .stderr(logf)
@@ -135,6 +137,7 @@ impl Container {
             init: 0,
             root,
             log,
+            machine,
             _dir: dir,
         };
         let t = Instant::now();
@@ -147,7 +150,12 @@ impl Container {
             o.stdout.trim().lines().next()?.parse().ok()
         })
         .unwrap_or_else(|| panic!("the container's systemd did not start:\n{}", c.log_tail()));
-        let state = c.sh("systemctl is-system-running --wait");
+        // Its bus comes up a moment after the process: until then systemctl prints nothing.
+        let mut state = c.sh("true");
+        wait_for(90, || {
+            state = c.sh("systemctl is-system-running --wait");
+            (!state.stdout.trim().is_empty()).then_some(())
+        });
         assert!(
             state.stdout.trim() == "running",
             "boot ended {:?}: {}\nfailed units: {}\n{}",
@@ -264,9 +272,9 @@ impl Container {
     fn power_off(&mut self) -> (Option<i32>, Duration) {
         let t = Instant::now();
         if let Ok(None) = self.nspawn.try_wait() {
-            if self.init != 0 {
-                let _ = self.sh("systemctl poweroff");
-            } else {
+            // SIGTERM makes systemd-nspawn ask the container's systemd for a clean poweroff
+            // too: the way out when its bus is not (yet, or any more) there.
+            if self.init == 0 || self.sh("systemctl poweroff").code != 0 {
                 let _ = Command::new("kill")
                     .args(["-TERM", &self.nspawn.id().to_string()])
                     .status();
@@ -280,6 +288,14 @@ impl Container {
                 self.nspawn.wait().ok().and_then(|s| s.code())
             }
         };
+        // systemd-nspawn removes its (empty) propagation folder and its image lock itself,
+        // unless it was killed.
+        let _ = std::fs::remove_dir(Path::new("/run/systemd/nspawn/propagate").join(&self.machine));
+        if let Ok(m) = std::fs::metadata(&self.root) {
+            use std::os::unix::fs::MetadataExt;
+            let lock = format!("/run/systemd/nspawn/locks/inode-{}:{}", m.dev(), m.ino());
+            let _ = std::fs::remove_file(lock);
+        }
         (status, t.elapsed())
     }
 }

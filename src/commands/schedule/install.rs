@@ -99,7 +99,7 @@ const VAULT_CREDENTIALS: [&str; 3] = [
 ];
 
 /// The credential-store name of `credential` for `service` (`x.service` → `x.<credential>`).
-pub(super) fn credstore_name(service: &str, credential: &str) -> String {
+fn credstore_name(service: &str, credential: &str) -> String {
     format!("{}.{credential}", service.trim_end_matches(".service"))
 }
 
