@@ -1080,12 +1080,45 @@ fn deb_builds_lints_clean_and_installs_with_units_disabled() {
         Some(Path::new("/dev/null")),
         "removal did not mask the timer"
     );
+    // What README.Debian has the admin write, and files that are not the packaged units'
+    // configuration: purge removes the former only (tests/e2e_deb.rs purges a real install).
+    let ours = [
+        "etc/kubectl-jointoken/config.yaml",
+        "etc/credstore/kubectl-jointoken-rotate.vault-token",
+        "etc/credstore/kubectl-jointoken-rotate.vault-role-id",
+        "etc/credstore/kubectl-jointoken-rotate.vault-secret-id",
+        "var/lib/systemd/timers/stamp-kubectl-jointoken-rotate.timer",
+    ];
+    let kept = [
+        "etc/kubernetes/admin.conf",
+        "etc/kubectl-jointoken/edge.yaml",
+        "etc/credstore/kubectl-jointoken-rotate@edge.vault-token",
+        "etc/credstore/other-service.vault-token",
+    ];
+    for f in ours.iter().chain(&kept) {
+        std::fs::create_dir_all(r.join(f).parent().unwrap()).unwrap();
+        std::fs::write(r.join(f), "x").unwrap();
+    }
     let purge = dpkg(&["-P", "kubectl-jointoken"]);
     assert_eq!(purge.code, 0, "{}{}", purge.stdout, purge.stderr);
     assert!(
         !mask.exists() && !wants.exists(),
         "purge left unit state behind"
     );
+    for f in ours {
+        assert!(!r.join(f).exists(), "purge left {f}");
+    }
+    for f in kept {
+        assert!(r.join(f).exists(), "purge removed {f}");
+    }
+    // Once only the admin's own files are gone, the folder goes too.
+    std::fs::remove_file(r.join("etc/kubectl-jointoken/edge.yaml")).unwrap();
+    let again = dpkg(&["-i", deb.to_str().unwrap()]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    std::fs::write(r.join("etc/kubectl-jointoken/config.yaml"), "x").unwrap();
+    let purge = dpkg(&["-P", "kubectl-jointoken"]);
+    assert_eq!(purge.code, 0, "{}{}", purge.stdout, purge.stderr);
+    assert!(!r.join("etc/kubectl-jointoken").exists());
     let calls = std::fs::read_to_string(&log).unwrap_or_default();
     eprintln!("systemctl/deb-systemd-invoke calls: {calls:?}");
     assert!(!calls.lines().any(|l| l.contains(" start")), "{calls}");

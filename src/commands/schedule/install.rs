@@ -33,7 +33,7 @@ pub fn render(i: &InstallArgs) -> Result<Vec<(String, String)>> {
         randomized_delay: i.randomized_delay,
         timeout: i.timeout,
         kubeconfig_credential: i.kubeconfig_credential.clone(),
-        vault_token_credential: i.vault_token_credential.clone(),
+        vault_token_credential: Some(vault_token_source(i, &service)),
     };
     let timer = systemd::timer(&params).map_err(Error::usage)?;
     // Validate the stored run flags now, not at 3am on the first tick.
@@ -76,11 +76,64 @@ pub fn render(i: &InstallArgs) -> Result<Vec<(String, String)>> {
     Ok(vec![
         (
             format!("/etc/systemd/system/{service}"),
-            systemd::service(&params),
+            with_vault_credentials(systemd::service(&params), &params, &service)?,
         ),
         (format!("/etc/systemd/system/{timer_name}"), timer),
         (config, cfg),
     ])
+}
+
+/// The Vault credentials of the service, each optional. A `LoadCredential=` whose source is an
+/// absolute path fails the unit when the file is missing (`243/CREDENTIALS`, checked on
+/// systemd 252), so a unit that must work for token *and* AppRole logins cannot name files
+/// that only one of them has. A source without a `/` is a credential *name*: systemd looks it
+/// up among the system credentials, then in /etc/credstore/, /run/credstore/ and
+/// /usr/lib/credstore/, and skips it when it is found nowhere — exactly "optional". The names
+/// carry the unit's name (`kubectl-jointoken-rotate.vault-token`,
+/// `kubectl-jointoken-rotate@NAME.vault-token`) because the credential store is shared by
+/// every service on the machine, and each rotation instance may log in as someone else.
+const VAULT_CREDENTIALS: [&str; 3] = [
+    systemd::CRED_VAULT_TOKEN,
+    "vault-role-id",
+    "vault-secret-id",
+];
+
+/// The credential-store name of `credential` for `service` (`x.service` → `x.<credential>`).
+fn credstore_name(service: &str, credential: &str) -> String {
+    format!("{}.{credential}", service.trim_end_matches(".service"))
+}
+
+/// Where the `vault-token` credential comes from: `--vault-token-credential PATH` (required
+/// to exist, as any explicit path), else its optional credential-store name.
+fn vault_token_source(i: &InstallArgs, service: &str) -> String {
+    i.vault_token_credential
+        .clone()
+        .unwrap_or_else(|| credstore_name(service, systemd::CRED_VAULT_TOKEN))
+}
+
+/// Adds the AppRole credentials (and a comment saying where all three go) next to the
+/// `vault-token` line that [`systemd::service`] renders.
+fn with_vault_credentials(unit: String, p: &systemd::UnitParams, service: &str) -> Result<String> {
+    let token = p.vault_token_credential.as_deref().unwrap_or_default();
+    let token_line = format!("LoadCredential={}:{token}\n", systemd::CRED_VAULT_TOKEN);
+    if !unit.contains(&token_line) {
+        return Err(Error::runtime(format!(
+            "internal: the rendered service lacks {}",
+            token_line.trim_end()
+        )));
+    }
+    let mut block = String::from(
+        "# Vault login, each optional: a name without / is looked up in /etc/credstore/,\n\
+         # /run/credstore/, /usr/lib/credstore/ and skipped when missing; a /path must exist.\n",
+    );
+    block.push_str(&token_line);
+    for c in &VAULT_CREDENTIALS[1..] {
+        block.push_str(&format!(
+            "LoadCredential={c}:{}\n",
+            credstore_name(service, c)
+        ));
+    }
+    Ok(unit.replacen(&token_line, &block, 1))
 }
 
 fn cronjob_objects(i: &InstallArgs) -> Result<crate::cronjob::Objects> {
@@ -363,5 +416,109 @@ where
             e,
             &c.target,
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use clap::Parser;
+
+    use crate::commands::{Cli, Command, schedule::Action};
+    use crate::publish::SinkKind;
+    use crate::publish::vault::{Auth, KvVersion, resolve};
+
+    fn parse(args: &[&str]) -> Cli {
+        let mut argv = vec!["kubectl-jointoken", "schedule"];
+        argv.extend(args);
+        Cli::try_parse_from(argv).unwrap()
+    }
+
+    fn install_args(args: &[&str]) -> super::InstallArgs {
+        let mut all = vec!["render"];
+        all.extend(args);
+        match parse(&all).command {
+            Command::Schedule(s) => match s.action {
+                Action::Render(i) => i,
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn service(args: &[&str]) -> String {
+        let files = super::render(&install_args(args)).unwrap();
+        files[0].1.clone()
+    }
+
+    /// Every Vault credential is loaded by credential-store name (optional) unless a path is
+    /// given for the token; the instance's unit name keeps instances' credentials apart.
+    #[test]
+    fn vault_credentials_are_optional_credstore_names() {
+        let s = service(&[]);
+        for c in ["vault-token", "vault-role-id", "vault-secret-id"] {
+            assert!(
+                s.contains(&format!(
+                    "\nLoadCredential={c}:kubectl-jointoken-rotate.{c}\n"
+                )),
+                "{s}"
+            );
+        }
+        assert!(s.contains("\nLoadCredential=kubeconfig:/etc/kubernetes/admin.conf\n"));
+        let s = service(&["--instance", "edge"]);
+        assert!(
+            s.contains(
+                "\nLoadCredential=vault-secret-id:kubectl-jointoken-rotate@edge.vault-secret-id\n"
+            ),
+            "{s}"
+        );
+        let s = service(&["--vault-token-credential", "/run/vault-agent/token"]);
+        assert!(s.contains("\nLoadCredential=vault-token:/run/vault-agent/token\n"));
+        assert_eq!(s.matches("LoadCredential=vault-token:").count(), 1, "{s}");
+        assert!(
+            s.contains("\nLoadCredential=vault-role-id:kubectl-jointoken-rotate.vault-role-id\n")
+        );
+    }
+
+    /// The example the Debian package ships (examples/config.yaml) is a Vault publish that
+    /// `schedule run` accepts as it would under the packaged unit: the keys are flags, the
+    /// values parse, and the AppRole login finds its files in the credentials directory.
+    #[test]
+    fn packaged_example_config_is_an_approle_vault_publish() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/packaging/debian/config.yaml"
+        ));
+        let text = std::fs::read_to_string(path).unwrap();
+        let flags = super::super::config_to_args(&text, path).unwrap();
+        let mut argv = vec!["run"];
+        argv.extend(flags.iter().map(String::as_str));
+        let run = match parse(&argv).command {
+            Command::Schedule(s) => match s.action {
+                Action::Run(r) => r,
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(run.publish, vec![SinkKind::Vault]);
+        // Equal to the packaged timer's interval, the default of `schedule render`.
+        assert_eq!(run.every, install_args(&[]).every);
+        let v = &run.sinks.vault;
+        assert!(v.vault_addr.as_deref().unwrap().starts_with("https://"));
+        assert_eq!(v.mount.as_deref(), Some("secret"));
+        assert!(v.path.is_some());
+        assert_eq!(v.kv_version, Some(KvVersion::V2));
+        let creds = "/run/credentials/kubectl-jointoken-rotate.service";
+        let settings =
+            resolve(v, &|k| (k == "CREDENTIALS_DIRECTORY").then(|| creds.into())).unwrap();
+        assert_eq!(
+            settings.auth,
+            Auth::AppRole {
+                mount: "approle".into(),
+                role_id_file: Path::new(creds).join("vault-role-id"),
+                secret_id_file: Path::new(creds).join("vault-secret-id"),
+            }
+        );
     }
 }
