@@ -25,6 +25,24 @@ pub fn unit_names(instance: &str) -> (String, String) {
 pub const CRED_KUBECONFIG: &str = "kubeconfig";
 /// The Vault token credential.
 pub const CRED_VAULT_TOKEN: &str = "vault-token";
+/// The Vault AppRole credentials (role id, secret id).
+pub const CRED_VAULT_ROLE_ID: &str = "vault-role-id";
+/// The AppRole secret id.
+pub const CRED_VAULT_SECRET_ID: &str = "vault-secret-id";
+
+/// The credential-store name of `credential` for unit `service` (`x.service` → `x.<credential>`).
+///
+/// A `LoadCredential=` whose source is an absolute path fails the unit when the file is
+/// missing (`243/CREDENTIALS`, checked on systemd 252), so a unit that must work for token
+/// *and* AppRole logins cannot name files only one of them has. A source without a `/` is a
+/// credential *name*: systemd looks it up among the system credentials, then in
+/// /etc/credstore/, /run/credstore/ and /usr/lib/credstore/, and skips it when it is found
+/// nowhere — exactly "optional". The names carry the unit's name because the credential store
+/// is shared by every service on the machine, and each rotation instance may log in as
+/// someone else.
+pub fn credstore_name(service: &str, credential: &str) -> String {
+    format!("{}.{credential}", service.trim_end_matches(".service"))
+}
 
 /// What the units need.
 #[derive(Clone, Debug)]
@@ -41,7 +59,8 @@ pub struct UnitParams {
     pub timeout: Duration,
     /// Admin kubeconfig loaded as a credential.
     pub kubeconfig_credential: String,
-    /// Vault token file loaded as a credential, if any.
+    /// Vault token file loaded as a credential (an explicit path, which must exist); `None`:
+    /// the optional credential-store name ([`credstore_name`]).
     pub vault_token_credential: Option<String>,
     /// The rotation instance (names the units).
     pub instance: String,
@@ -91,8 +110,17 @@ pub fn service(p: &UnitParams) -> String {
         "LoadCredential={CRED_KUBECONFIG}:{}\n",
         p.kubeconfig_credential
     );
-    if let Some(v) = &p.vault_token_credential {
-        creds.push_str(&format!("LoadCredential={CRED_VAULT_TOKEN}:{v}\n"));
+    let (service, _) = unit_names(&p.instance);
+    creds.push_str(
+        "# Vault login, each optional: a name without / is looked up in /etc/credstore/,\n\
+         # /run/credstore/, /usr/lib/credstore/ and skipped when missing; a /path must exist.\n",
+    );
+    for c in [CRED_VAULT_TOKEN, CRED_VAULT_ROLE_ID, CRED_VAULT_SECRET_ID] {
+        let source = match &p.vault_token_credential {
+            Some(path) if c == CRED_VAULT_TOKEN => path.clone(),
+            _ => credstore_name(&service, c),
+        };
+        creds.push_str(&format!("LoadCredential={c}:{source}\n"));
     }
     format!(
         "\

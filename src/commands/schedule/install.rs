@@ -33,7 +33,7 @@ pub fn render(i: &InstallArgs) -> Result<Vec<(String, String)>> {
         randomized_delay: i.randomized_delay,
         timeout: i.timeout,
         kubeconfig_credential: i.kubeconfig_credential.clone(),
-        vault_token_credential: Some(vault_token_source(i, &service)),
+        vault_token_credential: i.vault_token_credential.clone(),
     };
     let timer = systemd::timer(&params).map_err(Error::usage)?;
     // Validate the stored run flags now, not at 3am on the first tick.
@@ -76,64 +76,11 @@ pub fn render(i: &InstallArgs) -> Result<Vec<(String, String)>> {
     Ok(vec![
         (
             format!("/etc/systemd/system/{service}"),
-            with_vault_credentials(systemd::service(&params), &params, &service)?,
+            systemd::service(&params),
         ),
         (format!("/etc/systemd/system/{timer_name}"), timer),
         (config, cfg),
     ])
-}
-
-/// The Vault credentials of the service, each optional. A `LoadCredential=` whose source is an
-/// absolute path fails the unit when the file is missing (`243/CREDENTIALS`, checked on
-/// systemd 252), so a unit that must work for token *and* AppRole logins cannot name files
-/// that only one of them has. A source without a `/` is a credential *name*: systemd looks it
-/// up among the system credentials, then in /etc/credstore/, /run/credstore/ and
-/// /usr/lib/credstore/, and skips it when it is found nowhere — exactly "optional". The names
-/// carry the unit's name (`kubectl-jointoken-rotate.vault-token`,
-/// `kubectl-jointoken-rotate@NAME.vault-token`) because the credential store is shared by
-/// every service on the machine, and each rotation instance may log in as someone else.
-const VAULT_CREDENTIALS: [&str; 3] = [
-    systemd::CRED_VAULT_TOKEN,
-    "vault-role-id",
-    "vault-secret-id",
-];
-
-/// The credential-store name of `credential` for `service` (`x.service` → `x.<credential>`).
-fn credstore_name(service: &str, credential: &str) -> String {
-    format!("{}.{credential}", service.trim_end_matches(".service"))
-}
-
-/// Where the `vault-token` credential comes from: `--vault-token-credential PATH` (required
-/// to exist, as any explicit path), else its optional credential-store name.
-fn vault_token_source(i: &InstallArgs, service: &str) -> String {
-    i.vault_token_credential
-        .clone()
-        .unwrap_or_else(|| credstore_name(service, systemd::CRED_VAULT_TOKEN))
-}
-
-/// Adds the AppRole credentials (and a comment saying where all three go) next to the
-/// `vault-token` line that [`systemd::service`] renders.
-fn with_vault_credentials(unit: String, p: &systemd::UnitParams, service: &str) -> Result<String> {
-    let token = p.vault_token_credential.as_deref().unwrap_or_default();
-    let token_line = format!("LoadCredential={}:{token}\n", systemd::CRED_VAULT_TOKEN);
-    if !unit.contains(&token_line) {
-        return Err(Error::runtime(format!(
-            "internal: the rendered service lacks {}",
-            token_line.trim_end()
-        )));
-    }
-    let mut block = String::from(
-        "# Vault login, each optional: a name without / is looked up in /etc/credstore/,\n\
-         # /run/credstore/, /usr/lib/credstore/ and skipped when missing; a /path must exist.\n",
-    );
-    block.push_str(&token_line);
-    for c in &VAULT_CREDENTIALS[1..] {
-        block.push_str(&format!(
-            "LoadCredential={c}:{}\n",
-            credstore_name(service, c)
-        ));
-    }
-    Ok(unit.replacen(&token_line, &block, 1))
 }
 
 fn cronjob_objects(i: &InstallArgs) -> Result<crate::cronjob::Objects> {
