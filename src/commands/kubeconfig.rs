@@ -1,5 +1,16 @@
 //! `kubeconfig`: a bootstrap kubeconfig for kubelets (`--bootstrap-kubeconfig`) and Krustlet
 //! (`--bootstrap-file`), or a short-lived service-account kubeconfig via the TokenRequest API.
+//!
+//! A service account's credential can also be published (`--publish`, the same sinks and
+//! sink flags as `create --publish`) as a [`SaRecord`] holding the kubeconfig or the bare
+//! token (`--publish-value`), and printed in the CI formats (`--format`). Renewal is this same
+//! command run on a schedule with `--renew-before`: it reads what the sinks hold (validated as
+//! hostile input) and requests a new token only when a record is missing, invalid, or
+//! expires within the margin. Why not `schedule`'s Lease and plan: a service-account token
+//! cannot be listed or deleted, so there is no plan to make — the sinks are the only state,
+//! and Vault's check-and-set with the "never replaced by one that expires earlier" rule
+//! already makes two overlapping runs safe. Nothing is rolled back when a sink fails: a
+//! TokenRequest token cannot be revoked, and one already written is valid and newer.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,7 +24,9 @@ use crate::cli::TokenFlags;
 use crate::cli::{DryRun, DryRunArgs, GlobalArgs};
 use crate::cluster::{self, Cluster};
 use crate::kubeconfig::{self as kc, BOOTSTRAP_USER};
-use crate::output::Document;
+use crate::output::{Document, Report};
+use crate::publish::sa::{self, Renewal};
+use crate::publish::{self, PublishReport, PublishValue, SaRecord, SinkArgs, SinkKind, ci, file};
 use crate::reporter;
 use crate::signals::Armed;
 use crate::store::TokenStore;
@@ -77,6 +90,96 @@ pub struct Args {
     /// Dry run (for --create).
     #[command(flatten)]
     pub dry_run: DryRunArgs,
+    /// Publish the service account's credential: vault, file, secret (comma-separated; the
+    /// sink flags are create --publish's). Stdout then shows one line per sink, not the secret.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "SINKS",
+        requires = "service_account",
+        conflicts_with = "output_file",
+        help_heading = "Publishing"
+    )]
+    pub publish: Vec<SinkKind>,
+    /// What the published record holds besides its description: the kubeconfig or the bare
+    /// token.
+    #[arg(long, value_enum, default_value_t = PublishValue::Kubeconfig, requires = "service_account", help_heading = "Publishing")]
+    pub publish_value: PublishValue,
+    /// Print the service account's record in a CI format: github-actions (::add-mask:: first,
+    /// outputs to $GITHUB_OUTPUT) or gitlab-dotenv (needs --publish-value token).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        requires = "service_account",
+        conflicts_with = "output_file",
+        help_heading = "Publishing"
+    )]
+    pub format: Option<CiFormat>,
+    /// Renew only when due: request and publish a new token only if a sink lacks a valid
+    /// record of this service account that outlives this margin (for a timer or CronJob;
+    /// must be shorter than --duration).
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse_go, requires = "publish", help_heading = "Publishing")]
+    pub renew_before: Option<Duration>,
+    /// Sink settings for --publish.
+    #[command(flatten)]
+    pub sinks: SinkArgs,
+}
+
+/// The CI formats `--format` prints.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CiFormat {
+    /// GitHub Actions: ::add-mask:: for the token first, outputs to $GITHUB_OUTPUT.
+    GithubActions,
+    /// A GitLab artifacts:reports:dotenv file (KJT_TOKEN=…).
+    GitlabDotenv,
+}
+
+impl Args {
+    /// Whether the service-account credential goes somewhere other than a plain kubeconfig.
+    fn publishing(&self) -> bool {
+        !self.publish.is_empty() || self.format.is_some()
+    }
+
+    /// Flag combinations for publishing, checked before any request.
+    fn check_publishing(&self) -> Result<()> {
+        if !self.publishing() {
+            return Ok(());
+        }
+        let kc = self.publish_value == PublishValue::Kubeconfig;
+        if kc && self.format == Some(CiFormat::GitlabDotenv) {
+            return Err(Error::usage(
+                "GitLab dotenv cannot hold a multi-line kubeconfig: add --publish-value token",
+            ));
+        }
+        if kc
+            && self.publish.contains(&SinkKind::File)
+            && self.sinks.file.file_format == file::FileFormat::Env
+        {
+            return Err(Error::usage(
+                "--file-format env cannot hold a multi-line kubeconfig: use --file-format join \
+                 or json, or --publish-value token",
+            ));
+        }
+        if let Some(a) = self.audience.iter().find(|a| !sa::valid_audience(a)) {
+            return Err(Error::usage(format!(
+                "--audience {a:?} has characters outside [A-Za-z0-9:/._~%@+=-]: a published \
+                 record cannot carry it safely"
+            )));
+        }
+        if let Some(m) = self.renew_before
+            && self.duration <= m
+        {
+            return Err(Error::usage(format!(
+                "--duration {} is not longer than --renew-before {}: every run would renew; \
+                 raise --duration",
+                duration::format_go(self.duration),
+                duration::format_go(m)
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// `--server`: an https URL with a host (what a kubelet can connect to), without path,
@@ -114,13 +217,20 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<Document> {
     if let Some(p) = &a.output_file {
         kc::check_writable(p, a.force)?;
     }
-    if let Some(sa) = &a.service_account
-        && a.duration < Duration::from_secs(600)
-    {
-        return Err(Error::usage(format!(
-            "--duration {} is below the apiserver's minimum of 10m for service account {sa}",
-            duration::format_go(a.duration)
-        )));
+    if let Some(sa) = &a.service_account {
+        if a.duration < Duration::from_secs(600) {
+            return Err(Error::usage(format!(
+                "--duration {} is below the apiserver's minimum of 10m for service account {sa}",
+                duration::format_go(a.duration)
+            )));
+        }
+        if !sa::valid_name(sa) {
+            return Err(Error::usage(format!(
+                "--service-account {sa:?} is not a Kubernetes name (lowercase letters, digits, \
+                 '-' and '.')"
+            )));
+        }
+        a.check_publishing()?;
     }
     let spec = if a.create {
         Some(a.flags.spec(None, Timestamp::now())?)
@@ -161,13 +271,15 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<Document> {
             .namespace
             .clone()
             .unwrap_or_else(|| c.target.default_namespace.clone());
+        if a.publishing() {
+            return publish_sa(&c, g, a, &ns, sa, &server, &ca).await;
+        }
         let (tok, expires) = request_sa_token(&c, &ns, sa, a).await?;
         reporter::note(format!(
-            "service-account token for {ns}/{sa} expires at {expires}"
+            "service-account token for {ns}/{sa} expires at {}",
+            crate::token::format_expiration(expires)
         ));
-        let user = format!("{ns}-{sa}");
-        let doc =
-            kc::token_kubeconfig(&c.target.cluster_name, &server, &ca, &user, &tok, Some(&ns));
+        let doc = sa_kubeconfig(&c, &ns, sa, &server, &ca, &tok);
         return emit(&doc, a).map(|t| Document::new("kubeconfig", t));
     }
 
@@ -277,7 +389,155 @@ fn emit(doc: &kc::Doc, a: &Args) -> Result<String> {
     }
 }
 
-async fn request_sa_token(c: &Cluster, ns: &str, sa: &str, a: &Args) -> Result<(String, String)> {
+fn sa_kubeconfig(
+    c: &Cluster,
+    ns: &str,
+    sa: &str,
+    server: &str,
+    ca: &[Vec<u8>],
+    tok: &str,
+) -> kc::Doc {
+    let user = format!("{ns}-{sa}");
+    kc::token_kubeconfig(&c.target.cluster_name, server, ca, &user, tok, Some(ns))
+}
+
+/// `--publish` / `--format` for a service account: the renewal check, the TokenRequest, the
+/// record, every sink, and the CI text. Stdout: the CI text, else one line per sink.
+async fn publish_sa(
+    c: &Cluster,
+    g: &GlobalArgs,
+    a: &Args,
+    ns: &str,
+    sa_name: &str,
+    server: &str,
+    ca: &[Vec<u8>],
+) -> Result<Document> {
+    let sinks = publish::build_sinks(&a.publish, &a.sinks, g, &c.target.cluster_name).await?;
+    let username = format!("{}{ns}:{sa_name}", sa::USER_PREFIX);
+    if let Some(margin) = a.renew_before {
+        let mut current = Vec::with_capacity(sinks.len());
+        for s in &sinks {
+            current.push((s.name(), s.current().await?));
+        }
+        match sa::renewal(&current, &username, margin, jiff::Timestamp::now()) {
+            Renewal::NotDue {
+                sink,
+                expiration,
+                due,
+            } => {
+                let exp = crate::token::format_expiration(expiration);
+                let due = crate::token::format_expiration(due);
+                reporter::note(format!(
+                    "nothing to do: {sink} holds a token for {username} expiring at {exp}; \
+                     renewal is due at {due}"
+                ));
+                let table = SinkTable(
+                    sinks
+                        .iter()
+                        .map(|s| [s.name(), "not-due".into(), format!("renewal due at {due}")])
+                        .collect(),
+                );
+                return Ok(Document::new("sinks", render_table(&table)?));
+            }
+            Renewal::Due(why) => reporter::note(format!("renewal due: {why}")),
+        }
+    }
+    let (tok, expires) = request_sa_token(c, ns, sa_name, a).await?;
+    let kubeconfig = match a.publish_value {
+        PublishValue::Kubeconfig => Some(crate::output::to_yaml(&sa_kubeconfig(
+            c, ns, sa_name, server, ca, &tok,
+        ))?),
+        PublishValue::Token => None,
+    };
+    let rec = SaRecord {
+        namespace: ns.to_string(),
+        service_account: sa_name.to_string(),
+        expiration: expires,
+        audiences: a.audience.clone(),
+        server: server.to_string(),
+        token: tok,
+        kubeconfig,
+    };
+    reporter::note(format!(
+        "service-account token for {username} expires at {}",
+        crate::token::format_expiration(expires)
+    ));
+    let report = publish::publish_all(&sinks, &rec).await;
+    if let crate::rollout::Verdict::NotPublished { failed, holding } =
+        crate::rollout::verdict(&report)
+    {
+        let mut msg = format!(
+            "the token for {username} was not published: {}",
+            failed.join("; ")
+        );
+        if !holding.is_empty() {
+            msg.push_str(&format!(" (published to {})", holding.join(", ")));
+        }
+        return Err(Error::runtime(msg));
+    }
+    let text = match a.format {
+        Some(CiFormat::GithubActions) => {
+            let out = std::env::var_os("GITHUB_OUTPUT")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from);
+            ci::github_actions(&rec, out.as_deref())?
+        }
+        Some(CiFormat::GitlabDotenv) => ci::gitlab_dotenv(&rec),
+        None => render_table(&SinkTable::of(&report))?,
+    };
+    Ok(Document::new("sinks", text))
+}
+
+/// One row per sink: SINK, RESULT, DETAIL (never the secret).
+struct SinkTable(Vec<[String; 3]>);
+
+impl SinkTable {
+    fn of(r: &PublishReport) -> Self {
+        SinkTable(
+            r.results
+                .iter()
+                .map(|r| match &r.result {
+                    Ok(o) => [r.sink.clone(), o.word().into(), o.detail().into()],
+                    Err(e) => [r.sink.clone(), "failed".into(), e.to_string()],
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Report for SinkTable {
+    fn headers(&self, _wide: bool) -> Vec<&'static str> {
+        vec!["SINK", "RESULT", "DETAIL"]
+    }
+    fn rows(&self, _wide: bool) -> Vec<Vec<String>> {
+        self.0.iter().map(|r| r.to_vec()).collect()
+    }
+    fn names(&self) -> Vec<String> {
+        self.0.iter().map(|r| r[0].clone()).collect()
+    }
+    fn document(&self) -> serde_json::Value {
+        serde_json::Value::Array(
+            self.0
+                .iter()
+                .map(|r| serde_json::json!({"sink": r[0], "result": r[1], "detail": r[2]}))
+                .collect(),
+        )
+    }
+}
+
+fn render_table(t: &SinkTable) -> Result<String> {
+    if t.0.is_empty() {
+        return Ok(String::new());
+    }
+    crate::output::render(t, &Default::default())
+}
+
+async fn request_sa_token(
+    c: &Cluster,
+    ns: &str,
+    sa: &str,
+    a: &Args,
+) -> Result<(String, jiff::Timestamp)> {
     let api: Api<ServiceAccount> = Api::namespaced(c.client.clone(), ns);
     let req = TokenRequest {
         spec: Some(TokenRequestSpec {
@@ -311,9 +571,10 @@ async fn request_sa_token(c: &Cluster, ns: &str, sa: &str, a: &Args) -> Result<(
     let token = status
         .token
         .ok_or_else(|| Error::runtime("the apiserver returned a TokenRequest without a token"))?;
-    let expires = status
-        .expiration_timestamp
-        .map(|t| crate::token::format_expiration(t.0))
-        .unwrap_or_else(|| "<unknown>".into());
+    // The expiry is what the renewal rule and "never replaced by one that expires earlier"
+    // stand on: an answer without one is refused rather than guessed.
+    let expires = status.expiration_timestamp.map(|t| t.0).ok_or_else(|| {
+        Error::runtime("the apiserver returned a TokenRequest without an expiration")
+    })?;
     Ok((token, expires))
 }

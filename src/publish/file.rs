@@ -8,13 +8,14 @@ use std::sync::Mutex;
 
 use futures::future::BoxFuture;
 
-use super::{JoinRecord, Outcome, Sink, field};
+use super::{Outcome, Record, Sink};
 use crate::{Error, Result};
 
 /// File formats.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum FileFormat {
-    /// The worker join command (the control-plane one when --certificate-key was given).
+    /// The worker join command (the control-plane one when --certificate-key was given); for
+    /// a service account, its kubeconfig or token (--publish-value).
     #[default]
     Join,
     /// KJT_JOIN_COMMAND='…' lines (shell source, systemd EnvironmentFile=).
@@ -40,30 +41,38 @@ pub fn env_name(field: &str) -> String {
     format!("KJT_{}", field.to_ascii_uppercase())
 }
 
-/// The fields that fit on one line (everything but the PEM bundle), for env formats.
-pub fn single_line_fields(rec: &JoinRecord) -> Vec<(&'static str, String)> {
+/// The fields that fit on one line (everything but the PEM bundle or a kubeconfig), for env
+/// formats.
+pub fn single_line_fields(rec: &dyn Record) -> Vec<(&'static str, String)> {
+    let multi = rec.multi_line_fields();
     rec.fields()
         .into_iter()
-        .filter(|(k, _)| *k != field::CA_CERT)
+        .filter(|(k, _)| !multi.contains(k))
         .collect()
 }
 
+/// The record's fields as a JSON object of strings.
+pub fn to_json(rec: &dyn Record) -> serde_json::Value {
+    serde_json::Value::Object(
+        rec.fields()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
+            .collect(),
+    )
+}
+
 /// Renders `rec` in `format`.
-pub fn render(rec: &JoinRecord, format: FileFormat) -> Result<String> {
+pub fn render(rec: &dyn Record, format: FileFormat) -> Result<String> {
     Ok(match format {
-        FileFormat::Join => {
-            let cmd = rec
-                .control_plane_join_command()
-                .unwrap_or_else(|| rec.join_command());
-            format!("{cmd}\n")
-        }
+        FileFormat::Join => rec.primary_text(),
         FileFormat::Env => single_line_fields(rec)
             .into_iter()
-            // Values hold only [a-z0-9:., -]: single quotes need no escaping, and both shells
-            // and systemd strip them.
+            // Values hold no single quote (a service account's token and audiences are
+            // checked for it), so they need no escaping, and both shells and systemd strip
+            // the quotes.
             .map(|(k, v)| format!("{}='{}'\n", env_name(k), v))
             .collect(),
-        FileFormat::Json => crate::output::to_json(&rec.to_json())?,
+        FileFormat::Json => crate::output::to_json(&to_json(rec))?,
     })
 }
 
@@ -164,7 +173,7 @@ impl Sink for FileSink {
         format!("file {}", self.path.display())
     }
 
-    fn publish<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<Outcome>> {
+    fn publish<'a>(&'a self, rec: &'a dyn Record) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(async move {
             let text = render(rec, self.format)?;
             if let Some(dir) = &self.create_parent
@@ -191,7 +200,7 @@ impl Sink for FileSink {
         })
     }
 
-    fn rollback<'a>(&'a self, _rec: &'a JoinRecord) -> BoxFuture<'a, Result<String>> {
+    fn rollback<'a>(&'a self, _rec: &'a dyn Record) -> BoxFuture<'a, Result<String>> {
         Box::pin(async move {
             let p = self.path.display();
             let Some(undo) = self.undo.lock().unwrap_or_else(|e| e.into_inner()).take() else {
