@@ -102,10 +102,10 @@ pub struct Args {
         help_heading = "Publishing"
     )]
     pub publish: Vec<SinkKind>,
-    /// What the published record holds besides its description: the kubeconfig or the bare
-    /// token.
-    #[arg(long, value_enum, default_value_t = PublishValue::Kubeconfig, requires = "service_account", help_heading = "Publishing")]
-    pub publish_value: PublishValue,
+    /// What the published record holds besides its description: the kubeconfig (the
+    /// default) or the bare token.
+    #[arg(long, value_enum, requires = "service_account", help_heading = "Publishing")]
+    pub publish_value: Option<PublishValue>,
     /// Print the service account's record in a CI format: github-actions (::add-mask:: first,
     /// outputs to $GITHUB_OUTPUT) or gitlab-dotenv (needs --publish-value token).
     #[arg(
@@ -142,12 +142,17 @@ impl Args {
         !self.publish.is_empty() || self.format.is_some()
     }
 
+    /// `--publish-value`, defaulted.
+    fn value(&self) -> PublishValue {
+        self.publish_value.unwrap_or_default()
+    }
+
     /// Flag combinations for publishing, checked before any request.
     fn check_publishing(&self) -> Result<()> {
         if !self.publishing() {
             return Ok(());
         }
-        let kc = self.publish_value == PublishValue::Kubeconfig;
+        let kc = self.value() == PublishValue::Kubeconfig;
         if kc && self.format == Some(CiFormat::GitlabDotenv) {
             return Err(Error::usage(
                 "GitLab dotenv cannot hold a multi-line kubeconfig: add --publish-value token",
@@ -160,6 +165,15 @@ impl Args {
             return Err(Error::usage(
                 "--file-format env cannot hold a multi-line kubeconfig: use --file-format join \
                  or json, or --publish-value token",
+            ));
+        }
+        if self.renew_before.is_some()
+            && self.publish.contains(&SinkKind::File)
+            && self.sinks.file.file_format != file::FileFormat::Json
+        {
+            return Err(Error::usage(
+                "--renew-before reads the file sink back, which only --file-format json can \
+                 answer: add --file-format json",
             ));
         }
         if let Some(a) = self.audience.iter().find(|a| !sa::valid_audience(a)) {
@@ -205,6 +219,13 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<Document> {
         ));
     }
     if a.service_account.is_none() {
+        // clap waives `requires` when a conflicting flag (--token, --create) is present.
+        if a.publishing() || a.publish_value.is_some() {
+            return Err(Error::usage(
+                "--publish, --format and --publish-value publish a service account's token: add \
+                 --service-account NAME (bootstrap tokens: kubectl jointoken create --publish)",
+            ));
+        }
         g.require_token_namespace()?;
     }
     let token = crate::cli::parse_token(a.token.as_deref())?;
@@ -443,7 +464,7 @@ async fn publish_sa(
         }
     }
     let (tok, expires) = request_sa_token(c, ns, sa_name, a).await?;
-    let kubeconfig = match a.publish_value {
+    let kubeconfig = match a.value() {
         PublishValue::Kubeconfig => Some(crate::output::to_yaml(&sa_kubeconfig(
             c, ns, sa_name, server, ca, &tok,
         ))?),

@@ -200,6 +200,20 @@ impl Sink for FileSink {
         })
     }
 
+    /// Only the json format holds the record's fields; the others cannot vouch for one.
+    fn current(&self) -> BoxFuture<'_, Result<Option<std::collections::BTreeMap<String, String>>>> {
+        Box::pin(async move {
+            if self.format != FileFormat::Json {
+                return Ok(None);
+            }
+            let Some(bytes) = read_opt(&self.path)? else {
+                return Ok(None);
+            };
+            // Anything but a JSON object of strings is no record of ours: nothing vouched for.
+            Ok(serde_json::from_slice(&bytes).ok())
+        })
+    }
+
     fn rollback<'a>(&'a self, _rec: &'a dyn Record) -> BoxFuture<'a, Result<String>> {
         Box::pin(async move {
             let p = self.path.display();
