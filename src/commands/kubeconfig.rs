@@ -104,7 +104,12 @@ pub struct Args {
     pub publish: Vec<SinkKind>,
     /// What the published record holds besides its description: the kubeconfig (the
     /// default) or the bare token.
-    #[arg(long, value_enum, requires = "service_account", help_heading = "Publishing")]
+    #[arg(
+        long,
+        value_enum,
+        requires = "service_account",
+        help_heading = "Publishing"
+    )]
     pub publish_value: Option<PublishValue>,
     /// Print the service account's record in a CI format: github-actions (::add-mask:: first,
     /// outputs to $GITHUB_OUTPUT) or gitlab-dotenv (needs --publish-value token).

@@ -91,9 +91,13 @@ pub fn existing_from_fields(f: &std::collections::BTreeMap<String, String>) -> O
             expiration,
         });
     }
+    // A service account's record counts only when it passes validation: its token must agree
+    // with the expiry it claims, so a forged far-future expiry cannot keep a real renewal
+    // out. An invalid one is garbage that the next valid record replaces.
     if f.get(sa::field::KIND).map(String::as_str) == Some(sa::KIND) {
+        let rec = SaRecord::from_fields(f, "the published record").ok()?;
         return Some(Existing {
-            token_id: f.get(sa::field::USERNAME)?.clone(),
+            token_id: rec.username(),
             expiration,
         });
     }
