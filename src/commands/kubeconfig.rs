@@ -16,18 +16,17 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use k8s_openapi::api::authentication::v1::{BoundObjectReference, TokenRequest, TokenRequestSpec};
-use k8s_openapi::api::core::v1::ServiceAccount;
-use kube::api::{Api, PostParams};
+use k8s_openapi::api::authentication::v1::BoundObjectReference;
 
 use crate::cli::TokenFlags;
 use crate::cli::{DryRun, DryRunArgs, GlobalArgs};
 use crate::cluster::{self, Cluster};
 use crate::kubeconfig::{self as kc, BOOTSTRAP_USER};
 use crate::output::{Document, Report};
-use crate::publish::sa::{self, Renewal};
-use crate::publish::{self, PublishReport, PublishValue, SaRecord, SinkArgs, SinkKind, ci, file};
+use crate::publish::sa;
+use crate::publish::{self, PublishReport, PublishValue, SinkArgs, SinkKind, ci, file};
 use crate::reporter;
+use crate::sa_token::{self, Renewed};
 use crate::signals::Armed;
 use crate::store::TokenStore;
 use crate::{Error, Result, duration, pki};
@@ -244,7 +243,7 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<Document> {
         kc::check_writable(p, a.force)?;
     }
     if let Some(sa) = &a.service_account {
-        if a.duration < Duration::from_secs(600) {
+        if a.duration < sa_token::MIN_DURATION {
             return Err(Error::usage(format!(
                 "--duration {} is below the apiserver's minimum of 10m for service account {sa}",
                 duration::format_go(a.duration)
@@ -297,15 +296,16 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<Document> {
             .namespace
             .clone()
             .unwrap_or_else(|| c.target.default_namespace.clone());
+        let r = sa_request(a, &ns, sa);
         if a.publishing() {
-            return publish_sa(&c, g, a, &ns, sa, &server, &ca).await;
+            return publish_sa(&c, g, a, &r, &server, &ca).await;
         }
-        let (tok, expires) = request_sa_token(&c, &ns, sa, a).await?;
+        let (tok, expires) = sa_token::request(&c, &r).await?;
         reporter::note(format!(
             "service-account token for {ns}/{sa} expires at {}",
             crate::token::format_expiration(expires)
         ));
-        let doc = sa_kubeconfig(&c, &ns, sa, &server, &ca, &tok);
+        let doc = sa_token::kubeconfig(&c, &r, &server, &ca, &tok);
         return emit(&doc, a).map(|t| Document::new("kubeconfig", t));
     }
 
@@ -415,100 +415,58 @@ fn emit(doc: &kc::Doc, a: &Args) -> Result<String> {
     }
 }
 
-fn sa_kubeconfig(
-    c: &Cluster,
-    ns: &str,
-    sa: &str,
-    server: &str,
-    ca: &[Vec<u8>],
-    tok: &str,
-) -> kc::Doc {
-    let user = format!("{ns}-{sa}");
-    kc::token_kubeconfig(&c.target.cluster_name, server, ca, &user, tok, Some(ns))
+/// The TokenRequest the flags ask for.
+fn sa_request(a: &Args, ns: &str, sa_name: &str) -> sa_token::Request {
+    sa_token::Request {
+        namespace: ns.to_string(),
+        service_account: sa_name.to_string(),
+        duration: a.duration,
+        audiences: a.audience.clone(),
+        bound: a
+            .bound_object_kind
+            .as_ref()
+            .map(|kind| BoundObjectReference {
+                api_version: Some("v1".into()),
+                kind: Some(kind.clone()),
+                name: a.bound_object_name.clone(),
+                uid: a.bound_object_uid.clone(),
+            }),
+    }
 }
 
-/// `--publish` / `--format` for a service account: the renewal check, the TokenRequest, the
-/// record, every sink, and the CI text. Stdout: the CI text, else one line per sink.
+/// `--publish` / `--format` for a service account: the renewal unit of [`sa_token::renew`],
+/// then the CI text. Stdout: the CI text, else one line per sink.
 async fn publish_sa(
     c: &Cluster,
     g: &GlobalArgs,
     a: &Args,
-    ns: &str,
-    sa_name: &str,
+    r: &sa_token::Request,
     server: &str,
     ca: &[Vec<u8>],
 ) -> Result<Document> {
     let sinks = publish::build_sinks(&a.publish, &a.sinks, g, &c.target.cluster_name).await?;
-    let username = format!("{}{ns}:{sa_name}", sa::USER_PREFIX);
-    if let Some(margin) = a.renew_before {
-        let mut current = Vec::with_capacity(sinks.len());
-        for s in &sinks {
-            current.push((s.name(), s.current().await?));
+    let renewed = sa_token::renew(c, &sinks, r, a.value(), server, ca, a.renew_before).await?;
+    let (rec, report) = match renewed {
+        Renewed::NotDue { due, .. } => {
+            let due = crate::token::format_expiration(due);
+            let table = SinkTable(
+                sinks
+                    .iter()
+                    .map(|s| [s.name(), "not-due".into(), format!("renewal due at {due}")])
+                    .collect(),
+            );
+            return Ok(Document::new("sinks", render_table(&table)?));
         }
-        match sa::renewal(&current, &username, margin, jiff::Timestamp::now()) {
-            Renewal::NotDue {
-                sink,
-                expiration,
-                due,
-            } => {
-                let exp = crate::token::format_expiration(expiration);
-                let due = crate::token::format_expiration(due);
-                reporter::note(format!(
-                    "nothing to do: {sink} holds a token for {username} expiring at {exp}; \
-                     renewal is due at {due}"
-                ));
-                let table = SinkTable(
-                    sinks
-                        .iter()
-                        .map(|s| [s.name(), "not-due".into(), format!("renewal due at {due}")])
-                        .collect(),
-                );
-                return Ok(Document::new("sinks", render_table(&table)?));
-            }
-            Renewal::Due(why) => reporter::note(format!("renewal due: {why}")),
-        }
-    }
-    let (tok, expires) = request_sa_token(c, ns, sa_name, a).await?;
-    let kubeconfig = match a.value() {
-        PublishValue::Kubeconfig => Some(crate::output::to_yaml(&sa_kubeconfig(
-            c, ns, sa_name, server, ca, &tok,
-        ))?),
-        PublishValue::Token => None,
+        Renewed::Published { record, report } => (record, report),
     };
-    let rec = SaRecord {
-        namespace: ns.to_string(),
-        service_account: sa_name.to_string(),
-        expiration: expires,
-        audiences: a.audience.clone(),
-        server: server.to_string(),
-        token: tok,
-        kubeconfig,
-    };
-    reporter::note(format!(
-        "service-account token for {username} expires at {}",
-        crate::token::format_expiration(expires)
-    ));
-    let report = publish::publish_all(&sinks, &rec).await;
-    if let crate::rollout::Verdict::NotPublished { failed, holding } =
-        crate::rollout::verdict(&report)
-    {
-        let mut msg = format!(
-            "the token for {username} was not published: {}",
-            failed.join("; ")
-        );
-        if !holding.is_empty() {
-            msg.push_str(&format!(" (published to {})", holding.join(", ")));
-        }
-        return Err(Error::runtime(msg));
-    }
     let text = match a.format {
         Some(CiFormat::GithubActions) => {
             let out = std::env::var_os("GITHUB_OUTPUT")
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from);
-            ci::github_actions(&rec, out.as_deref())?
+            ci::github_actions(rec.as_ref(), out.as_deref())?
         }
-        Some(CiFormat::GitlabDotenv) => ci::gitlab_dotenv(&rec),
+        Some(CiFormat::GitlabDotenv) => ci::gitlab_dotenv(rec.as_ref()),
         None => render_table(&SinkTable::of(&report))?,
     };
     Ok(Document::new("sinks", text))
@@ -556,51 +514,4 @@ fn render_table(t: &SinkTable) -> Result<String> {
         return Ok(String::new());
     }
     crate::output::render(t, &Default::default())
-}
-
-async fn request_sa_token(
-    c: &Cluster,
-    ns: &str,
-    sa: &str,
-    a: &Args,
-) -> Result<(String, jiff::Timestamp)> {
-    let api: Api<ServiceAccount> = Api::namespaced(c.client.clone(), ns);
-    let req = TokenRequest {
-        spec: Some(TokenRequestSpec {
-            audiences: (!a.audience.is_empty()).then(|| a.audience.clone()),
-            expiration_seconds: Some(a.duration.as_secs() as i64),
-            bound_object_ref: a
-                .bound_object_kind
-                .as_ref()
-                .map(|kind| BoundObjectReference {
-                    api_version: Some("v1".into()),
-                    kind: Some(kind.clone()),
-                    name: a.bound_object_name.clone(),
-                    uid: a.bound_object_uid.clone(),
-                }),
-        }),
-        ..Default::default()
-    };
-    let resp = api
-        .create_token_request(sa, &PostParams::default(), &req)
-        .await
-        .map_err(|e| {
-            crate::cluster::kube_error(
-                format!("cannot request a token for service account {ns}/{sa}"),
-                e,
-                &c.target,
-            )
-        })?;
-    let status = resp
-        .status
-        .ok_or_else(|| Error::runtime("the apiserver returned a TokenRequest without status"))?;
-    let token = status
-        .token
-        .ok_or_else(|| Error::runtime("the apiserver returned a TokenRequest without a token"))?;
-    // The expiry is what the renewal rule and "never replaced by one that expires earlier"
-    // stand on: an answer without one is refused rather than guessed.
-    let expires = status.expiration_timestamp.map(|t| t.0).ok_or_else(|| {
-        Error::runtime("the apiserver returned a TokenRequest without an expiration")
-    })?;
-    Ok((token, expires))
 }
