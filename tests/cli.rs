@@ -1075,3 +1075,87 @@ fn kubeconfig_help_names_the_publishing_flags() {
         assert!(r.stdout.contains(flag), "missing {flag}:\n{}", r.stdout);
     }
 }
+
+#[test]
+fn schedule_run_service_account_mode_keeps_the_margin_rules() {
+    let e = Env::new();
+    let cfg = e.home.path().join("sa.yaml");
+    // Config keys are the long flags, as for bootstrap tokens; -n is a key too.
+    std::fs::write(
+        &cfg,
+        "namespace: ci\nservice-account: scanner\npublish: vault\nevery: 8h\nduration: 8h\n",
+    )
+    .unwrap();
+    let r = e.run(
+        "kubectl-jointoken",
+        &["schedule", "run", "--config", cfg.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "error: --duration 8h0m0s is shorter than --every 8h0m0s plus the 1h renewal margin: \
+         nodes would find no valid token between runs; raise --duration to at least 9h0m0s\n"
+    );
+    let r = e.run(
+        "kubectl-jointoken",
+        &[
+            "schedule",
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--duration",
+            "2h",
+            "--min-remaining",
+            "2h",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("--min-remaining 2h0m0s is not below --duration 2h0m0s"),
+        "{}",
+        r.stderr
+    );
+    let r = e.run(
+        "kubectl-jointoken",
+        &[
+            "schedule",
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--duration",
+            "5m",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("below the apiserver's minimum of 10m"),
+        "{}",
+        r.stderr
+    );
+    let r = e.run(
+        "kubectl-jointoken",
+        &["schedule", "run", "--publish", "vault", "--duration", "24h"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("belong to --service-account NAME"),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(
+        &cfg,
+        "service-account: scanner\npublish: vault\npublish-value: password\n",
+    )
+    .unwrap();
+    let r = e.run(
+        "kubectl-jointoken",
+        &["schedule", "run", "--config", cfg.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("sa.yaml") && r.stderr.contains("password"),
+        "{}",
+        r.stderr
+    );
+}

@@ -346,3 +346,79 @@ fn renewal_writes_then_waits_then_renews_with_a_later_expiry() {
     assert_eq!(version(), 4);
     assert!(expiration() < ts("2099-01-01T00:00:00Z"));
 }
+
+#[test]
+fn schedule_run_renews_a_service_account_from_its_config_file() {
+    let Some(h) = common::harness() else { return };
+    let (ns, sa) = service_account(&h);
+    let user = format!("system:serviceaccount:{ns}:{sa}");
+    let path = format!("secret/kjt-sa/{}", unique("sched-"));
+    let instance = unique("sa-");
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("config.yaml");
+    // The keys are `schedule run`'s long flags; the service-account ones are kubeconfig's.
+    std::fs::write(
+        &cfg,
+        format!(
+            "namespace: {ns}\nservice-account: {sa}\nduration: 1h\nevery: 10m\n\
+             min-remaining: 10m\npublish-value: token\npublish: vault\npath: {path}\n\
+             instance: {instance}\nidentity: node-a\n"
+        ),
+    )
+    .unwrap();
+    let cfg_s = cfg.display().to_string();
+    let run = |extra: &[&str]| {
+        let mut a = vec!["schedule", "run", "--config", cfg_s.as_str()];
+        a.extend_from_slice(extra);
+        ours(&h, &a, &[])
+    };
+    let version = || {
+        bao_json(&h, &["kv", "metadata", "get", "-format=json", &path])["data"]["current_version"]
+            .as_u64()
+            .unwrap()
+    };
+    let expiration = || {
+        ts(h.bao(&["kv", "get", "-field=expiration", &path])
+            .ok()
+            .stdout
+            .trim())
+    };
+
+    let first = run(&[]).ok();
+    assert_eq!(first.stdout, format!("{user}\n"));
+    assert!(
+        first
+            .stderr
+            .contains(&format!("renewed: published a token for {user}")),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(version(), 1);
+    let exp1 = expiration();
+    let token = h.bao(&["kv", "get", "-field=token", &path]).ok().stdout;
+    let who = h.whoami_with_token(token.trim()).ok();
+    assert!(who.stdout.contains(&user), "{}", who.stdout);
+
+    let second = run(&[]).ok();
+    assert_eq!(second.stdout, "", "not due: {}", second.stderr);
+    assert!(second.stderr.contains("nothing to do"), "{}", second.stderr);
+    assert_eq!(version(), 1);
+
+    // A flag on the command line wins over the file: a margin longer than what is left.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let third = run(&["--min-remaining", "59m59s", "--duration", "2h"]).ok();
+    assert_eq!(third.stdout, format!("{user}\n"), "{}", third.stderr);
+    assert_eq!(version(), 2);
+    assert!(expiration() > exp1);
+    // The Lease of this instance was released again.
+    let lease = h.kubectl(&[
+        "-n",
+        "kube-system",
+        "get",
+        "lease",
+        &format!("kubectl-jointoken-rotate-{instance}"),
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    ]);
+    assert!(lease.code != 0 || lease.stdout.is_empty(), "{lease:?}");
+}

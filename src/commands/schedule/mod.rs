@@ -105,11 +105,13 @@ pub struct RunArgs {
     /// sink's record has less than --min-remaining left (default: duration − every + 1h).
     #[arg(long, value_name = "NAME", help_heading = "Service account")]
     pub service_account: Option<String>,
+    // No clap `requires` on these three: --service-account may come from the config file,
+    // which is merged after the command line is parsed; `run` checks the pairing instead.
     /// Lifetime of each service-account token (default 24h; at least --every + 1h).
-    #[arg(long, value_parser = duration::parse_go, requires = "service_account", help_heading = "Service account")]
+    #[arg(long, value_parser = duration::parse_go, help_heading = "Service account")]
     pub duration: Option<Duration>,
     /// Audience of the service-account token (repeatable; default: the apiserver's).
-    #[arg(long, requires = "service_account", help_heading = "Service account")]
+    #[arg(long, help_heading = "Service account")]
     pub audience: Vec<String>,
     /// What the published record holds: the kubeconfig (the default) or the bare token.
     #[arg(

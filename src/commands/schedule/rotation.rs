@@ -79,7 +79,15 @@ fn check(a: &RunArgs) -> Result<Checked> {
             }
             (d, "--duration")
         }
-        None => (a.token.ttl(), "--ttl"),
+        None => {
+            if a.duration.is_some() || !a.audience.is_empty() || a.publish_value.is_some() {
+                return Err(Error::usage(
+                    "--duration, --audience and --publish-value belong to --service-account \
+                     NAME: add it, or use --ttl for bootstrap tokens",
+                ));
+            }
+            (a.token.ttl(), "--ttl")
+        }
     };
     if ttl.is_zero() {
         return Err(Error::usage(
