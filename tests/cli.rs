@@ -1049,6 +1049,13 @@ fn service_account_publishing_flags_are_checked_before_any_request() {
         "{}",
         r.stderr
     );
+    let r = with_sa(&["--publish", "vault", "--dry-run=client"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--dry-run applies to --create"),
+        "{}",
+        r.stderr
+    );
     let r = with_sa(&["--publish-value", "password"]);
     assert_eq!(r.code, 2);
     assert!(

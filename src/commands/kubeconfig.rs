@@ -2,15 +2,14 @@
 //! (`--bootstrap-file`), or a short-lived service-account kubeconfig via the TokenRequest API.
 //!
 //! A service account's credential can also be published (`--publish`, the same sinks and
-//! sink flags as `create --publish`) as a [`SaRecord`] holding the kubeconfig or the bare
-//! token (`--publish-value`), and printed in the CI formats (`--format`). Renewal is this same
-//! command run on a schedule with `--renew-before`: it reads what the sinks hold (validated as
-//! hostile input) and requests a new token only when a record is missing, invalid, or
-//! expires within the margin. Why not `schedule`'s Lease and plan: a service-account token
-//! cannot be listed or deleted, so there is no plan to make — the sinks are the only state,
-//! and Vault's check-and-set with the "never replaced by one that expires earlier" rule
-//! already makes two overlapping runs safe. Nothing is rolled back when a sink fails: a
-//! TokenRequest token cannot be revoked, and one already written is valid and newer.
+//! sink flags as `create --publish`) as a [`crate::publish::SaRecord`] holding the kubeconfig
+//! or the bare token (`--publish-value`), and printed in the CI formats (`--format`). Renewal
+//! is this same command run by any scheduler with `--renew-before` (or `schedule run
+//! --service-account` under the rotation timer's Lease): both go through
+//! [`sa_token::renew`], which reads what the sinks hold (validated as hostile input) and
+//! requests a new token only when a record is missing, invalid, or expires within the margin.
+//! Vault's check-and-set with the "never replaced by one that expires earlier" rule keeps two
+//! overlapping runs safe.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -155,6 +154,12 @@ impl Args {
     fn check_publishing(&self) -> Result<()> {
         if !self.publishing() {
             return Ok(());
+        }
+        if self.dry_run.dry_run != DryRun::None {
+            return Err(Error::usage(
+                "--dry-run applies to --create: a service-account token cannot be requested \
+                 without being issued; drop --dry-run",
+            ));
         }
         let kc = self.value() == PublishValue::Kubeconfig;
         if kc && self.format == Some(CiFormat::GitlabDotenv) {

@@ -349,6 +349,39 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "theirs\n");
     }
 
+    #[tokio::test]
+    async fn only_the_json_format_is_read_back_for_renewals() {
+        use crate::publish::PublishValue;
+        use crate::publish::sa::tests::sa_record;
+        let dir = tempfile::tempdir().unwrap();
+        let sink = |name: &str, f| {
+            FileSink::prepare(&FileArgs {
+                file: Some(dir.path().join(name)),
+                file_format: f,
+            })
+            .unwrap()
+        };
+        let r = sa_record("2026-12-02T10:00:00Z", PublishValue::Kubeconfig);
+        let json = sink("sa.json", FileFormat::Json);
+        assert_eq!(json.current().await.unwrap(), None, "nothing there yet");
+        json.publish(&r).await.unwrap();
+        let back = json.current().await.unwrap().unwrap();
+        assert_eq!(
+            crate::publish::sa::SaRecord::from_fields(&back, "f").unwrap(),
+            r
+        );
+        // The default format is the kubeconfig itself: written as is, never read back.
+        let kc = sink("sa.kubeconfig", FileFormat::Join);
+        kc.publish(&r).await.unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("sa.kubeconfig")).unwrap(),
+            r.kubeconfig.clone().unwrap()
+        );
+        assert_eq!(kc.current().await.unwrap(), None);
+        std::fs::write(dir.path().join("sa.json"), "not json").unwrap();
+        assert_eq!(json.current().await.unwrap(), None);
+    }
+
     #[test]
     fn a_missing_folder_is_created_only_under_a_runtime_dir() {
         let run = tempfile::tempdir().unwrap();
