@@ -422,3 +422,117 @@ fn schedule_run_renews_a_service_account_from_its_config_file() {
     ]);
     assert!(lease.code != 0 || lease.stdout.is_empty(), "{lease:?}");
 }
+
+#[test]
+fn file_and_secret_sinks_and_a_join_record_is_never_overwritten() {
+    let Some(h) = common::harness() else { return };
+    let (ns, sa) = service_account(&h);
+    let user = format!("system:serviceaccount:{ns}:{sa}");
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("sa.json");
+    let secret = unique("sa-cred-");
+    ours(
+        &h,
+        &[
+            "kubeconfig",
+            "--service-account",
+            &sa,
+            "-n",
+            &ns,
+            "--publish",
+            "file,secret",
+            "--file",
+            json.to_str().unwrap(),
+            "--file-format",
+            "json",
+            "--secret-name",
+            &secret,
+            "--secret-namespace",
+            &ns,
+        ],
+        &[],
+    )
+    .ok();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&json).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let rec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(rec["username"], user.as_str());
+    let kc = tmp.path().join("from-file.kubeconfig");
+    std::fs::write(&kc, rec["kubeconfig"].as_str().unwrap()).unwrap();
+    assert_eq!(whoami_kubeconfig(&h, &kc), user);
+    // The Secret, read with kubectl: the same record.
+    let got = h
+        .kubectl(&[
+            "-n",
+            &ns,
+            "get",
+            "secret",
+            &secret,
+            "-o",
+            "jsonpath={.data.kubeconfig}",
+        ])
+        .ok();
+    use base64::Engine;
+    let text = base64::engine::general_purpose::STANDARD
+        .decode(got.stdout.trim())
+        .unwrap();
+    let kc2 = tmp.path().join("from-secret.kubeconfig");
+    std::fs::write(&kc2, text).unwrap();
+    assert_eq!(whoami_kubeconfig(&h, &kc2), user);
+
+    // A path that holds a bootstrap token's join record is not a service account's to take.
+    let path = format!("secret/kjt-sa/{}", unique("join-"));
+    ours(
+        &h,
+        &[
+            "create",
+            "--ttl",
+            "10m",
+            "--description",
+            "e2e-sa-other-kind",
+            "--publish",
+            "vault",
+            "--path",
+            &path,
+            "-o",
+            "name",
+        ],
+        &[],
+    )
+    .ok();
+    let before = h.bao(&["kv", "get", "-field=token_id", &path]).ok().stdout;
+    let out = ours(
+        &h,
+        &[
+            "kubeconfig",
+            "--service-account",
+            &sa,
+            "-n",
+            &ns,
+            "--publish",
+            "vault",
+            "--path",
+            &path,
+            "--replace-newer",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "{path} holds a join record ({}), not a service account record",
+            before.trim()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        h.bao(&["kv", "get", "-field=token_id", &path]).ok().stdout,
+        before
+    );
+    h.kubeadm(&["token", "delete", before.trim()]).ok();
+}
