@@ -991,6 +991,10 @@ fn service_account_publishing_flags_are_checked_before_any_request() {
         r.stderr,
         "error: GitLab dotenv cannot hold a multi-line kubeconfig: add --publish-value token\n"
     );
+    let r = with_sa(&["--format", "github-actions"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("needs $GITHUB_OUTPUT"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "no mask without a token: {}", r.stdout);
     let f = e.home.path().join("sa.env");
     let r = with_sa(&[
         "--publish",

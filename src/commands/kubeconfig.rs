@@ -167,6 +167,17 @@ impl Args {
                 "GitLab dotenv cannot hold a multi-line kubeconfig: add --publish-value token",
             ));
         }
+        // Checked now, not when the outputs are written: a token requested for nothing is
+        // a credential issued for no one.
+        if kc
+            && self.format == Some(CiFormat::GithubActions)
+            && std::env::var_os("GITHUB_OUTPUT").is_none_or(|p| p.is_empty())
+        {
+            return Err(Error::usage(
+                "the kubeconfig is a multi-line output, which needs $GITHUB_OUTPUT: run inside \
+                 GitHub Actions, or add --publish-value token",
+            ));
+        }
         if kc
             && self.publish.contains(&SinkKind::File)
             && self.sinks.file.file_format == file::FileFormat::Env
