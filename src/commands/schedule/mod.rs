@@ -103,6 +103,7 @@ pub struct RunArgs {
     /// Renew this service account's published token instead of rotating bootstrap tokens
     /// (namespace from -n, else the context's): a new token is requested and published when a
     /// sink's record has less than --min-remaining left (default: duration − every + 1h).
+    /// The bootstrap-token flags (--ttl, --usages, --keep-previous, …) do not apply.
     #[arg(long, value_name = "NAME", help_heading = "Service account")]
     pub service_account: Option<String>,
     // No clap `requires` on these three: --service-account may come from the config file,
