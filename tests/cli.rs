@@ -1154,6 +1154,21 @@ fn schedule_run_service_account_mode_keeps_the_margin_rules() {
         "{}",
         r.stderr
     );
+    let r = e.run(
+        "kubectl-jointoken",
+        &[
+            "schedule",
+            "run",
+            "--service-account",
+            "scanner",
+            "--publish",
+            "file",
+            "--file",
+            "/tmp/x",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("add --file-format json"), "{}", r.stderr);
     std::fs::write(
         &cfg,
         "service-account: scanner\npublish: vault\npublish-value: password\n",

@@ -70,6 +70,15 @@ fn check(a: &RunArgs) -> Result<Checked> {
                     "--audience {bad:?} has characters outside [A-Za-z0-9:/._~%@+=-]"
                 )));
             }
+            // The file sink must be readable back, or every tick would renew.
+            if a.publish.contains(&publish::SinkKind::File)
+                && a.sinks.file.file_format != publish::file::FileFormat::Json
+            {
+                return Err(Error::usage(
+                    "a service account's renewal reads the file sink back, which only \
+                     --file-format json can answer: add --file-format json",
+                ));
+            }
             let d = a.duration.unwrap_or(SA_DURATION);
             if d < crate::sa_token::MIN_DURATION {
                 return Err(Error::usage(format!(
