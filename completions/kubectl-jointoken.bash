@@ -1177,7 +1177,7 @@ _kubectl__jointoken() {
             return 0
             ;;
         kubectl__subcmd__jointoken__subcmd__kubeconfig)
-            opts="-n -v -h -V --token --create --ttl --usages --groups --description --service-account --duration --audience --bound-object-kind --bound-object-name --bound-object-uid --server --no-check --endpoint --ca-file --output-file --force --dry-run --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            opts="-n -v -h -V --token --create --ttl --usages --groups --description --service-account --duration --audience --bound-object-kind --bound-object-name --bound-object-uid --server --no-check --endpoint --ca-file --output-file --force --dry-run --publish --publish-value --format --renew-before --vault-addr --vault-token-file --vault-namespace --vault-cacert --vault-capath --vault-client-cert --vault-client-key --vault-skip-verify --vault-tls-server-name --vault-timeout --vault-auth --vault-auth-mount --vault-role-id-file --vault-secret-id-file --vault-role --vault-jwt-file --mount --path --kv-version --file --file-format --secret-name --secret-namespace --secret-context --no-verify --replace-newer --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1245,6 +1245,118 @@ _kubectl__jointoken() {
                     ;;
                 --dry-run)
                     COMPREPLY=($(compgen -W "none client server" -- "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -W "vault file secret" -- "${cur}"))
+                    return 0
+                    ;;
+                --publish-value)
+                    COMPREPLY=($(compgen -W "kubeconfig token" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "github-actions gitlab-dotenv" -- "${cur}"))
+                    return 0
+                    ;;
+                --renew-before)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-capath)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-skip-verify)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-auth)
+                    COMPREPLY=($(compgen -W "token approle kubernetes cert" -- "${cur}"))
+                    return 0
+                    ;;
+                --vault-auth-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-role-id-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-secret-id-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-role)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-jwt-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kv-version)
+                    COMPREPLY=($(compgen -W "1 2" -- "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file-format)
+                    COMPREPLY=($(compgen -W "join env json" -- "${cur}"))
+                    return 0
+                    ;;
+                --secret-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret-namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret-context)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -1895,7 +2007,7 @@ _kubectl__jointoken() {
             return 0
             ;;
         kubectl__subcmd__jointoken__subcmd__schedule__subcmd__run)
-            opts="-n -v -h -V --config --every --min-remaining --keep-previous --instance --lease-name --lease-seconds --identity --ttl --usages --groups --description --endpoint --publish --vault-addr --vault-token-file --vault-namespace --vault-cacert --vault-capath --vault-client-cert --vault-client-key --vault-skip-verify --vault-tls-server-name --vault-timeout --vault-auth --vault-auth-mount --vault-role-id-file --vault-secret-id-file --vault-role --vault-jwt-file --mount --path --kv-version --file --file-format --secret-name --secret-namespace --secret-context --no-verify --replace-newer --signature-wait --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
+            opts="-n -v -h -V --config --every --min-remaining --keep-previous --instance --lease-name --lease-seconds --identity --ttl --usages --groups --description --endpoint --publish --vault-addr --vault-token-file --vault-namespace --vault-cacert --vault-capath --vault-client-cert --vault-client-key --vault-skip-verify --vault-tls-server-name --vault-timeout --vault-auth --vault-auth-mount --vault-role-id-file --vault-secret-id-file --vault-role --vault-jwt-file --mount --path --kv-version --file --file-format --secret-name --secret-namespace --secret-context --no-verify --replace-newer --signature-wait --service-account --duration --audience --publish-value --kubeconfig --context --cluster --user --request-timeout --as --as-group --namespace --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2055,6 +2167,22 @@ _kubectl__jointoken() {
                     ;;
                 --signature-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audience)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish-value)
+                    COMPREPLY=($(compgen -W "kubeconfig token" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)

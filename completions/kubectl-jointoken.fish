@@ -95,7 +95,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand crea
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l kv-version -d 'KV version of the mount; default: detected per mount' -r -f -a "1\t'KV v1: one value per path, no versions, no check-and-set'
 2\t'KV v2: versioned, check-and-set, custom_metadata'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l file -d 'File to write for the file sink (replaced atomically, mode 0600)' -r -F
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l file-format -d 'Format of --file' -r -f -a "join\t'The worker join command (the control-plane one when --certificate-key was given)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l file-format -d 'Format of --file' -r -f -a "join\t'The worker join command (the control-plane one when --certificate-key was given); for a service account, its kubeconfig or token (--publish-value)'
 env\t'KJT_JOIN_COMMAND=\'…\' lines (shell source, systemd EnvironmentFile=)'
 json\t'The record as a JSON object of strings'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand create" -l secret-name -d 'Name of the Secret the secret sink writes' -r
@@ -189,6 +189,44 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kube
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l dry-run -d 'Must be none, client or server; a bare --dry-run means client' -r -f -a "none\t'Make the change'
 client\t'Only compute and print what would change; send nothing that writes'
 server\t'Send the write with dryRun=All: the apiserver validates it and persists nothing'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l publish -d 'Publish the service account\'s credential: vault, file, secret (comma-separated; the sink flags are create --publish\'s). Stdout then shows one line per sink, not the secret' -r -f -a "vault\t'Vault (or OpenBao) KV, v1 or v2'
+file\t'A local file (atomic, mode 0600)'
+secret\t'A Kubernetes Secret'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l publish-value -d 'What the published record holds besides its description: the kubeconfig (the default) or the bare token' -r -f -a "kubeconfig\t'A kubeconfig (server, CA, token; namespace set): `kubectl --kubeconfig` reads it'
+token\t'The bare token, for tools that take a bearer token'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l format -d 'Print the service account\'s record in a CI format: github-actions (::add-mask:: first, outputs to $GITHUB_OUTPUT) or gitlab-dotenv (needs --publish-value token)' -r -f -a "github-actions\t'GitHub Actions: ::add-mask:: for the token first, outputs to $GITHUB_OUTPUT'
+gitlab-dotenv\t'A GitLab artifacts:reports:dotenv file (KJT_TOKEN=…)'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l renew-before -d 'Renew only when due: request and publish a new token only if a sink lacks a valid record of this service account that outlives this margin (for a timer or CronJob; must be shorter than --duration)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-addr -d 'Vault address [env: VAULT_ADDR; default https://127.0.0.1:8200]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-token-file -d 'Read the Vault token from this file (e.g. a Vault Agent sink) [else VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, ~/.vault-token]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-namespace -d 'Vault Enterprise / OpenBao namespace [env: VAULT_NAMESPACE]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-cacert -d 'PEM CA bundle that verifies Vault\'s certificate [env: VAULT_CACERT]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-capath -d 'Folder of PEM CA certificates [env: VAULT_CAPATH]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-client-cert -d 'Client certificate (PEM) for TLS [env: VAULT_CLIENT_CERT]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-client-key -d 'Client key (PEM) for TLS [env: VAULT_CLIENT_KEY]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-skip-verify -d 'Do not verify Vault\'s certificate (true/false) [env: VAULT_SKIP_VERIFY]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-tls-server-name -d 'Name to verify Vault\'s certificate against [env: VAULT_TLS_SERVER_NAME]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-timeout -d 'Timeout of each Vault request (Go duration or seconds; 0 = none) [env: VAULT_CLIENT_TIMEOUT; default 60s]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-auth -d 'How to log in' -r -f -a "token\t'A token: --vault-token-file, VAULT_TOKEN, $CREDENTIALS_DIRECTORY/vault-token, then ~/.vault-token (a Vault Agent sink file works as --vault-token-file)'
+approle\t'AppRole: role id and secret id read from files'
+kubernetes\t'Kubernetes: a service-account JWT file'
+cert\t'TLS certificate: --vault-client-cert/--vault-client-key (VAULT_CLIENT_CERT/KEY)'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-auth-mount -d 'Mount path of the auth method (default: approle, kubernetes or cert)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-role-id-file -d 'AppRole role id file [default: $CREDENTIALS_DIRECTORY/vault-role-id]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-secret-id-file -d 'AppRole secret id file [default: $CREDENTIALS_DIRECTORY/vault-secret-id]' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-role -d 'Role to log in as (kubernetes: required; cert: optional certificate role name)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l vault-jwt-file -d 'Service-account JWT for kubernetes auth' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l mount -d 'KV mount (e.g. secret); default: found from --path through sys/internal/ui/mounts' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l path -d 'Secret path inside the mount, or mount/path without --mount [env: VAULT_SECRET_PATH]' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l kv-version -d 'KV version of the mount; default: detected per mount' -r -f -a "1\t'KV v1: one value per path, no versions, no check-and-set'
+2\t'KV v2: versioned, check-and-set, custom_metadata'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l file -d 'File to write for the file sink (replaced atomically, mode 0600)' -r -F
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l file-format -d 'Format of --file' -r -f -a "join\t'The worker join command (the control-plane one when --certificate-key was given); for a service account, its kubeconfig or token (--publish-value)'
+env\t'KJT_JOIN_COMMAND=\'…\' lines (shell source, systemd EnvironmentFile=)'
+json\t'The record as a JSON object of strings'"
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l secret-name -d 'Name of the Secret the secret sink writes' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l secret-namespace -d 'Namespace of that Secret (default: the context\'s namespace)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l secret-context -d 'kubeconfig context for that Secret (default: --context, else the current one)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -201,6 +239,8 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kube
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l create -d 'Create a fresh bootstrap token for the kubeconfig (takes create\'s --ttl, --usages, --groups, --description)'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l no-check -d 'Do not check that --token exists in the cluster and is valid (for a kubeconfig meant for another cluster; the check is also skipped when --server names another server)'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l force -d 'Replace --output-file if it exists'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l no-verify -d 'Do not read back what was written (for write-only Vault policies)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -l replace-newer -d 'Replace a published token even when it expires later than ours'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand kubeconfig" -s V -l version -d 'Print version'
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l to -d 'Where to publish: vault, file, secret (comma-separated; several in one run)' -r -f -a "vault\t'Vault (or OpenBao) KV, v1 or v2'
@@ -238,7 +278,7 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publ
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l kv-version -d 'KV version of the mount; default: detected per mount' -r -f -a "1\t'KV v1: one value per path, no versions, no check-and-set'
 2\t'KV v2: versioned, check-and-set, custom_metadata'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l file -d 'File to write for the file sink (replaced atomically, mode 0600)' -r -F
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l file-format -d 'Format of --file' -r -f -a "join\t'The worker join command (the control-plane one when --certificate-key was given)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l file-format -d 'Format of --file' -r -f -a "join\t'The worker join command (the control-plane one when --certificate-key was given); for a service account, its kubeconfig or token (--publish-value)'
 env\t'KJT_JOIN_COMMAND=\'…\' lines (shell source, systemd EnvironmentFile=)'
 json\t'The record as a JSON object of strings'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand publish" -l secret-name -d 'Name of the Secret the secret sink writes' -r
@@ -442,13 +482,18 @@ complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand sche
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l kv-version -d 'KV version of the mount; default: detected per mount' -r -f -a "1\t'KV v1: one value per path, no versions, no check-and-set'
 2\t'KV v2: versioned, check-and-set, custom_metadata'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l file -d 'File to write for the file sink (replaced atomically, mode 0600)' -r -F
-complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l file-format -d 'Format of --file' -r -f -a "join\t'The worker join command (the control-plane one when --certificate-key was given)'
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l file-format -d 'Format of --file' -r -f -a "join\t'The worker join command (the control-plane one when --certificate-key was given); for a service account, its kubeconfig or token (--publish-value)'
 env\t'KJT_JOIN_COMMAND=\'…\' lines (shell source, systemd EnvironmentFile=)'
 json\t'The record as a JSON object of strings'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l secret-name -d 'Name of the Secret the secret sink writes' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l secret-namespace -d 'Namespace of that Secret (default: the context\'s namespace)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l secret-context -d 'kubeconfig context for that Secret (default: --context, else the current one)' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l signature-wait -d 'Longest wait for the bootstrap signer\'s signature of the new token: every new token is verified as a joining node would see it before it is published, and one that fails is deleted and never published' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l service-account -d 'Renew this service account\'s published token instead of rotating bootstrap tokens (namespace from -n, else the context\'s): a new token is requested and published when a sink\'s record has less than --min-remaining left (default: duration − every + 1h). The bootstrap-token flags (--ttl, --usages, --keep-previous, …) do not apply' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l duration -d 'Lifetime of each service-account token (default 24h; at least --every + 1h)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l audience -d 'Audience of the service-account token (repeatable; default: the apiserver\'s)' -r
+complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l publish-value -d 'What the published record holds: the kubeconfig (the default) or the bare token' -r -f -a "kubeconfig\t'A kubeconfig (server, CA, token; namespace set): `kubectl --kubeconfig` reads it'
+token\t'The bare token, for tools that take a bearer token'"
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-jointoken -n "__fish_kubectl_jointoken_using_subcommand schedule; and __fish_seen_subcommand_from run" -l cluster -d 'The kubeconfig cluster to use' -r

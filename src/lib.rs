@@ -54,6 +54,7 @@ pub mod publish;
 pub mod reporter;
 pub mod rollout;
 pub mod rotate;
+pub mod sa_token;
 pub mod signals;
 pub mod store;
 pub mod systemd;

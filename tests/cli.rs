@@ -938,3 +938,250 @@ fn fetch_help_lists_only_the_flags_it_uses() {
     let list = e.run("kubectl-jointoken", &["list", "--help"]);
     assert!(list.stdout.contains("--context") && list.stdout.contains("--as-group"));
 }
+
+#[test]
+fn service_account_publishing_flags_are_checked_before_any_request() {
+    let e = Env::new();
+    let kc = e.dead_kubeconfig();
+    let kc = kc.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut a = vec!["kubeconfig", "--kubeconfig", kc];
+        a.extend_from_slice(extra);
+        e.run("kubectl-jointoken", &a)
+    };
+    let sa = ["--service-account", "scanner", "-n", "ci"];
+    let with_sa = |extra: &[&str]| {
+        let mut a = sa.to_vec();
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    // Publishing belongs to service accounts; a renewal to publishing.
+    for (args, needs) in [
+        (
+            vec!["--token", "abcdef.0123456789abcdef", "--publish", "vault"],
+            "--service-account",
+        ),
+        (
+            vec!["--create", "--format", "github-actions"],
+            "--service-account",
+        ),
+        (
+            vec!["--create", "--publish-value", "token"],
+            "--service-account",
+        ),
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(needs), "{args:?}: {}", r.stderr);
+        assert!(r.stdout.is_empty());
+    }
+    let r = with_sa(&["--renew-before", "10m"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--publish <SINKS>"), "{}", r.stderr);
+    // The secret goes either to stdout as a kubeconfig file or to the sinks, not both.
+    let out = e.home.path().join("sa.kubeconfig");
+    let r = with_sa(&["--publish", "vault", "--output-file", out.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
+    assert!(!out.exists());
+    // Formats that cannot hold a multi-line kubeconfig say what to do.
+    let r = with_sa(&["--format", "gitlab-dotenv"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: GitLab dotenv cannot hold a multi-line kubeconfig: add --publish-value token\n"
+    );
+    let r = with_sa(&["--format", "github-actions"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("needs $GITHUB_OUTPUT"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "no mask without a token: {}", r.stdout);
+    let f = e.home.path().join("sa.env");
+    let r = with_sa(&[
+        "--publish",
+        "file",
+        "--file",
+        f.to_str().unwrap(),
+        "--file-format",
+        "env",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("--file-format env cannot hold a multi-line kubeconfig"),
+        "{}",
+        r.stderr
+    );
+    assert!(!f.exists());
+    // A renewal margin as long as the token would renew on every run.
+    let r = with_sa(&[
+        "--publish",
+        "vault",
+        "--duration",
+        "1h",
+        "--renew-before",
+        "1h",
+    ]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: --duration 1h0m0s is not longer than --renew-before 1h0m0s: every run would \
+         renew; raise --duration\n"
+    );
+    let r = with_sa(&[
+        "--publish",
+        "file",
+        "--file",
+        f.to_str().unwrap(),
+        "--renew-before",
+        "10m",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("add --file-format json"), "{}", r.stderr);
+    // What a record carries is checked as well.
+    let r = with_sa(&["--publish", "vault", "--audience", "vault'; reboot"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("--audience \"vault'; reboot\" has characters outside"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["--service-account", "Scanner;x", "--publish", "vault"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("is not a Kubernetes name"),
+        "{}",
+        r.stderr
+    );
+    let r = with_sa(&["--publish", "vault", "--dry-run=client"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--dry-run applies to --create"),
+        "{}",
+        r.stderr
+    );
+    let r = with_sa(&["--publish-value", "password"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("[possible values: kubeconfig, token]"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn kubeconfig_help_names_the_publishing_flags() {
+    let e = Env::new();
+    let r = e.run("kubectl-jointoken-kubeconfig", &["--help"]);
+    assert_eq!(r.code, 0);
+    for flag in [
+        "--publish <SINKS>",
+        "--publish-value <PUBLISH_VALUE>",
+        "--format <FORMAT>",
+        "--renew-before <DURATION>",
+        "--vault-addr <URL>",
+        "--file-format <FILE_FORMAT>",
+        "--replace-newer",
+    ] {
+        assert!(r.stdout.contains(flag), "missing {flag}:\n{}", r.stdout);
+    }
+}
+
+#[test]
+fn schedule_run_service_account_mode_keeps_the_margin_rules() {
+    let e = Env::new();
+    let cfg = e.home.path().join("sa.yaml");
+    // Config keys are the long flags, as for bootstrap tokens; -n is a key too.
+    std::fs::write(
+        &cfg,
+        "namespace: ci\nservice-account: scanner\npublish: vault\nevery: 8h\nduration: 8h\n",
+    )
+    .unwrap();
+    let r = e.run(
+        "kubectl-jointoken",
+        &["schedule", "run", "--config", cfg.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "error: --duration 8h0m0s is shorter than --every 8h0m0s plus the 1h renewal margin: \
+         nodes would find no valid token between runs; raise --duration to at least 9h0m0s\n"
+    );
+    let r = e.run(
+        "kubectl-jointoken",
+        &[
+            "schedule",
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--duration",
+            "2h",
+            "--min-remaining",
+            "2h",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("--min-remaining 2h0m0s is not below --duration 2h0m0s"),
+        "{}",
+        r.stderr
+    );
+    let r = e.run(
+        "kubectl-jointoken",
+        &[
+            "schedule",
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--duration",
+            "5m",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("below the apiserver's minimum of 10m"),
+        "{}",
+        r.stderr
+    );
+    let r = e.run(
+        "kubectl-jointoken",
+        &["schedule", "run", "--publish", "vault", "--duration", "24h"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("belong to --service-account NAME"),
+        "{}",
+        r.stderr
+    );
+    let r = e.run(
+        "kubectl-jointoken",
+        &[
+            "schedule",
+            "run",
+            "--service-account",
+            "scanner",
+            "--publish",
+            "file",
+            "--file",
+            "/tmp/x",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("add --file-format json"), "{}", r.stderr);
+    std::fs::write(
+        &cfg,
+        "service-account: scanner\npublish: vault\npublish-value: password\n",
+    )
+    .unwrap();
+    let r = e.run(
+        "kubectl-jointoken",
+        &["schedule", "run", "--config", cfg.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("sa.yaml") && r.stderr.contains("password"),
+        "{}",
+        r.stderr
+    );
+}

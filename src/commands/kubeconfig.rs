@@ -1,20 +1,31 @@
 //! `kubeconfig`: a bootstrap kubeconfig for kubelets (`--bootstrap-kubeconfig`) and Krustlet
 //! (`--bootstrap-file`), or a short-lived service-account kubeconfig via the TokenRequest API.
+//!
+//! A service account's credential can also be published (`--publish`, the same sinks and
+//! sink flags as `create --publish`) as a [`crate::publish::SaRecord`] holding the kubeconfig
+//! or the bare token (`--publish-value`), and printed in the CI formats (`--format`). Renewal
+//! is this same command run by any scheduler with `--renew-before` (or `schedule run
+//! --service-account` under the rotation timer's Lease): both go through
+//! [`sa_token::renew`], which reads what the sinks hold (validated as hostile input) and
+//! requests a new token only when a record is missing, invalid, or expires within the margin.
+//! Vault's check-and-set with the "never replaced by one that expires earlier" rule keeps two
+//! overlapping runs safe.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use k8s_openapi::api::authentication::v1::{BoundObjectReference, TokenRequest, TokenRequestSpec};
-use k8s_openapi::api::core::v1::ServiceAccount;
-use kube::api::{Api, PostParams};
+use k8s_openapi::api::authentication::v1::BoundObjectReference;
 
 use crate::cli::TokenFlags;
 use crate::cli::{DryRun, DryRunArgs, GlobalArgs};
 use crate::cluster::{self, Cluster};
 use crate::kubeconfig::{self as kc, BOOTSTRAP_USER};
-use crate::output::Document;
+use crate::output::{Document, Report};
+use crate::publish::sa;
+use crate::publish::{self, PublishReport, PublishValue, SinkArgs, SinkKind, ci, file};
 use crate::reporter;
+use crate::sa_token::{self, Renewed};
 use crate::signals::Armed;
 use crate::store::TokenStore;
 use crate::{Error, Result, duration, pki};
@@ -77,6 +88,132 @@ pub struct Args {
     /// Dry run (for --create).
     #[command(flatten)]
     pub dry_run: DryRunArgs,
+    /// Publish the service account's credential: vault, file, secret (comma-separated; the
+    /// sink flags are create --publish's). Stdout then shows one line per sink, not the secret.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "SINKS",
+        requires = "service_account",
+        conflicts_with = "output_file",
+        help_heading = "Publishing"
+    )]
+    pub publish: Vec<SinkKind>,
+    /// What the published record holds besides its description: the kubeconfig (the
+    /// default) or the bare token.
+    #[arg(
+        long,
+        value_enum,
+        requires = "service_account",
+        help_heading = "Publishing"
+    )]
+    pub publish_value: Option<PublishValue>,
+    /// Print the service account's record in a CI format: github-actions (::add-mask:: first,
+    /// outputs to $GITHUB_OUTPUT) or gitlab-dotenv (needs --publish-value token).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        requires = "service_account",
+        conflicts_with = "output_file",
+        help_heading = "Publishing"
+    )]
+    pub format: Option<CiFormat>,
+    /// Renew only when due: request and publish a new token only if a sink lacks a valid
+    /// record of this service account that outlives this margin (for a timer or CronJob;
+    /// must be shorter than --duration).
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse_go, requires = "publish", help_heading = "Publishing")]
+    pub renew_before: Option<Duration>,
+    /// Sink settings for --publish.
+    #[command(flatten)]
+    pub sinks: SinkArgs,
+}
+
+/// The CI formats `--format` prints.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CiFormat {
+    /// GitHub Actions: ::add-mask:: for the token first, outputs to $GITHUB_OUTPUT.
+    GithubActions,
+    /// A GitLab artifacts:reports:dotenv file (KJT_TOKEN=…).
+    GitlabDotenv,
+}
+
+impl Args {
+    /// Whether the service-account credential goes somewhere other than a plain kubeconfig.
+    fn publishing(&self) -> bool {
+        !self.publish.is_empty() || self.format.is_some()
+    }
+
+    /// `--publish-value`, defaulted.
+    fn value(&self) -> PublishValue {
+        self.publish_value.unwrap_or_default()
+    }
+
+    /// Flag combinations for publishing, checked before any request.
+    fn check_publishing(&self) -> Result<()> {
+        if !self.publishing() {
+            return Ok(());
+        }
+        if self.dry_run.dry_run != DryRun::None {
+            return Err(Error::usage(
+                "--dry-run applies to --create: a service-account token cannot be requested \
+                 without being issued; drop --dry-run",
+            ));
+        }
+        let kc = self.value() == PublishValue::Kubeconfig;
+        if kc && self.format == Some(CiFormat::GitlabDotenv) {
+            return Err(Error::usage(
+                "GitLab dotenv cannot hold a multi-line kubeconfig: add --publish-value token",
+            ));
+        }
+        // Checked now, not when the outputs are written: a token requested for nothing is
+        // a credential issued for no one.
+        if kc
+            && self.format == Some(CiFormat::GithubActions)
+            && std::env::var_os("GITHUB_OUTPUT").is_none_or(|p| p.is_empty())
+        {
+            return Err(Error::usage(
+                "the kubeconfig is a multi-line output, which needs $GITHUB_OUTPUT: run inside \
+                 GitHub Actions, or add --publish-value token",
+            ));
+        }
+        if kc
+            && self.publish.contains(&SinkKind::File)
+            && self.sinks.file.file_format == file::FileFormat::Env
+        {
+            return Err(Error::usage(
+                "--file-format env cannot hold a multi-line kubeconfig: use --file-format join \
+                 or json, or --publish-value token",
+            ));
+        }
+        if self.renew_before.is_some()
+            && self.publish.contains(&SinkKind::File)
+            && self.sinks.file.file_format != file::FileFormat::Json
+        {
+            return Err(Error::usage(
+                "--renew-before reads the file sink back, which only --file-format json can \
+                 answer: add --file-format json",
+            ));
+        }
+        if let Some(a) = self.audience.iter().find(|a| !sa::valid_audience(a)) {
+            return Err(Error::usage(format!(
+                "--audience {a:?} has characters outside [A-Za-z0-9:/._~%@+=-]: a published \
+                 record cannot carry it safely"
+            )));
+        }
+        if let Some(m) = self.renew_before
+            && self.duration <= m
+        {
+            return Err(Error::usage(format!(
+                "--duration {} is not longer than --renew-before {}: every run would renew; \
+                 raise --duration",
+                duration::format_go(self.duration),
+                duration::format_go(m)
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// `--server`: an https URL with a host (what a kubelet can connect to), without path,
@@ -102,6 +239,13 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<Document> {
         ));
     }
     if a.service_account.is_none() {
+        // clap waives `requires` when a conflicting flag (--token, --create) is present.
+        if a.publishing() || a.publish_value.is_some() {
+            return Err(Error::usage(
+                "--publish, --format and --publish-value publish a service account's token: add \
+                 --service-account NAME (bootstrap tokens: kubectl jointoken create --publish)",
+            ));
+        }
         g.require_token_namespace()?;
     }
     let token = crate::cli::parse_token(a.token.as_deref())?;
@@ -114,13 +258,20 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<Document> {
     if let Some(p) = &a.output_file {
         kc::check_writable(p, a.force)?;
     }
-    if let Some(sa) = &a.service_account
-        && a.duration < Duration::from_secs(600)
-    {
-        return Err(Error::usage(format!(
-            "--duration {} is below the apiserver's minimum of 10m for service account {sa}",
-            duration::format_go(a.duration)
-        )));
+    if let Some(sa) = &a.service_account {
+        if a.duration < sa_token::MIN_DURATION {
+            return Err(Error::usage(format!(
+                "--duration {} is below the apiserver's minimum of 10m for service account {sa}",
+                duration::format_go(a.duration)
+            )));
+        }
+        if !sa::valid_name(sa) {
+            return Err(Error::usage(format!(
+                "--service-account {sa:?} is not a Kubernetes name (lowercase letters, digits, \
+                 '-' and '.')"
+            )));
+        }
+        a.check_publishing()?;
     }
     let spec = if a.create {
         Some(a.flags.spec(None, Timestamp::now())?)
@@ -161,13 +312,16 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<Document> {
             .namespace
             .clone()
             .unwrap_or_else(|| c.target.default_namespace.clone());
-        let (tok, expires) = request_sa_token(&c, &ns, sa, a).await?;
+        let r = sa_request(a, &ns, sa);
+        if a.publishing() {
+            return publish_sa(&c, g, a, &r, &server, &ca).await;
+        }
+        let (tok, expires) = sa_token::request(&c, &r).await?;
         reporter::note(format!(
-            "service-account token for {ns}/{sa} expires at {expires}"
+            "service-account token for {ns}/{sa} expires at {}",
+            crate::token::format_expiration(expires)
         ));
-        let user = format!("{ns}-{sa}");
-        let doc =
-            kc::token_kubeconfig(&c.target.cluster_name, &server, &ca, &user, &tok, Some(&ns));
+        let doc = sa_token::kubeconfig(&c, &r, &server, &ca, &tok);
         return emit(&doc, a).map(|t| Document::new("kubeconfig", t));
     }
 
@@ -277,43 +431,103 @@ fn emit(doc: &kc::Doc, a: &Args) -> Result<String> {
     }
 }
 
-async fn request_sa_token(c: &Cluster, ns: &str, sa: &str, a: &Args) -> Result<(String, String)> {
-    let api: Api<ServiceAccount> = Api::namespaced(c.client.clone(), ns);
-    let req = TokenRequest {
-        spec: Some(TokenRequestSpec {
-            audiences: (!a.audience.is_empty()).then(|| a.audience.clone()),
-            expiration_seconds: Some(a.duration.as_secs() as i64),
-            bound_object_ref: a
-                .bound_object_kind
-                .as_ref()
-                .map(|kind| BoundObjectReference {
-                    api_version: Some("v1".into()),
-                    kind: Some(kind.clone()),
-                    name: a.bound_object_name.clone(),
-                    uid: a.bound_object_uid.clone(),
-                }),
-        }),
-        ..Default::default()
+/// The TokenRequest the flags ask for.
+fn sa_request(a: &Args, ns: &str, sa_name: &str) -> sa_token::Request {
+    sa_token::Request {
+        namespace: ns.to_string(),
+        service_account: sa_name.to_string(),
+        duration: a.duration,
+        audiences: a.audience.clone(),
+        bound: a
+            .bound_object_kind
+            .as_ref()
+            .map(|kind| BoundObjectReference {
+                api_version: Some("v1".into()),
+                kind: Some(kind.clone()),
+                name: a.bound_object_name.clone(),
+                uid: a.bound_object_uid.clone(),
+            }),
+    }
+}
+
+/// `--publish` / `--format` for a service account: the renewal unit of [`sa_token::renew`],
+/// then the CI text. Stdout: the CI text, else one line per sink.
+async fn publish_sa(
+    c: &Cluster,
+    g: &GlobalArgs,
+    a: &Args,
+    r: &sa_token::Request,
+    server: &str,
+    ca: &[Vec<u8>],
+) -> Result<Document> {
+    let sinks = publish::build_sinks(&a.publish, &a.sinks, g, &c.target.cluster_name).await?;
+    let renewed = sa_token::renew(c, &sinks, r, a.value(), server, ca, a.renew_before).await?;
+    let (rec, report) = match renewed {
+        Renewed::NotDue { due, .. } => {
+            let due = crate::token::format_expiration(due);
+            let table = SinkTable(
+                sinks
+                    .iter()
+                    .map(|s| [s.name(), "not-due".into(), format!("renewal due at {due}")])
+                    .collect(),
+            );
+            return Ok(Document::new("sinks", render_table(&table)?));
+        }
+        Renewed::Published { record, report } => (record, report),
     };
-    let resp = api
-        .create_token_request(sa, &PostParams::default(), &req)
-        .await
-        .map_err(|e| {
-            crate::cluster::kube_error(
-                format!("cannot request a token for service account {ns}/{sa}"),
-                e,
-                &c.target,
-            )
-        })?;
-    let status = resp
-        .status
-        .ok_or_else(|| Error::runtime("the apiserver returned a TokenRequest without status"))?;
-    let token = status
-        .token
-        .ok_or_else(|| Error::runtime("the apiserver returned a TokenRequest without a token"))?;
-    let expires = status
-        .expiration_timestamp
-        .map(|t| crate::token::format_expiration(t.0))
-        .unwrap_or_else(|| "<unknown>".into());
-    Ok((token, expires))
+    let text = match a.format {
+        Some(CiFormat::GithubActions) => {
+            let out = std::env::var_os("GITHUB_OUTPUT")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from);
+            ci::github_actions(rec.as_ref(), out.as_deref())?
+        }
+        Some(CiFormat::GitlabDotenv) => ci::gitlab_dotenv(rec.as_ref()),
+        None => render_table(&SinkTable::of(&report))?,
+    };
+    Ok(Document::new("sinks", text))
+}
+
+/// One row per sink: SINK, RESULT, DETAIL (never the secret).
+struct SinkTable(Vec<[String; 3]>);
+
+impl SinkTable {
+    fn of(r: &PublishReport) -> Self {
+        SinkTable(
+            r.results
+                .iter()
+                .map(|r| match &r.result {
+                    Ok(o) => [r.sink.clone(), o.word().into(), o.detail().into()],
+                    Err(e) => [r.sink.clone(), "failed".into(), e.to_string()],
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Report for SinkTable {
+    fn headers(&self, _wide: bool) -> Vec<&'static str> {
+        vec!["SINK", "RESULT", "DETAIL"]
+    }
+    fn rows(&self, _wide: bool) -> Vec<Vec<String>> {
+        self.0.iter().map(|r| r.to_vec()).collect()
+    }
+    fn names(&self) -> Vec<String> {
+        self.0.iter().map(|r| r[0].clone()).collect()
+    }
+    fn document(&self) -> serde_json::Value {
+        serde_json::Value::Array(
+            self.0
+                .iter()
+                .map(|r| serde_json::json!({"sink": r[0], "result": r[1], "detail": r[2]}))
+                .collect(),
+        )
+    }
+}
+
+fn render_table(t: &SinkTable) -> Result<String> {
+    if t.0.is_empty() {
+        return Ok(String::new());
+    }
+    crate::output::render(t, &Default::default())
 }

@@ -1,13 +1,16 @@
 //! CI formats on stdout: GitHub Actions (mask first, then outputs) and a GitLab dotenv report.
-//! Both hold the secret, so they are opt-in `--format` values of `publish`. The GitLab
-//! report goes to stdout (the job redirects it); the one file this module writes,
-//! `$GITHUB_OUTPUT`, is created 0600 when it does not exist yet.
+//! Both hold the secret, so they are opt-in `--format` values of `publish` and of
+//! `kubeconfig --service-account`. The GitLab report goes to stdout (the job redirects it);
+//! the one file this module writes, `$GITHUB_OUTPUT`, is created 0600 when it does not exist
+//! yet. A multi-line value (a service account's kubeconfig) is written to `$GITHUB_OUTPUT`
+//! with GitHub's `name<<DELIMITER` form, the delimiter drawn from the CSPRNG so no value can
+//! end it early; GitLab dotenv cannot hold one at all, which the caller refuses up front.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use super::JoinRecord;
+use super::Record;
 use super::file::{env_name, single_line_fields};
 use crate::{Error, Result};
 
@@ -15,17 +18,35 @@ use crate::{Error, Result};
 /// before anything else, so no later line can reveal them in the job log. The outputs
 /// (`join_command=…`, …) are appended to `$GITHUB_OUTPUT` when `github_output` is set (the
 /// runner's mechanism), else printed after the masks.
-pub fn github_actions(rec: &JoinRecord, github_output: Option<&Path>) -> Result<String> {
+pub fn github_actions(rec: &dyn Record, github_output: Option<&Path>) -> Result<String> {
     let mut out = String::new();
-    out.push_str(&format!("::add-mask::{}\n", rec.token.expose()));
-    out.push_str(&format!("::add-mask::{}\n", rec.token.secret.expose()));
-    if let Some(k) = &rec.certificate_key {
-        out.push_str(&format!("::add-mask::{k}\n"));
+    for s in rec.secrets() {
+        out.push_str(&format!("::add-mask::{s}\n"));
     }
-    let outputs: String = single_line_fields(rec)
+    let mut outputs: String = single_line_fields(rec)
         .into_iter()
         .map(|(k, v)| format!("{k}={v}\n"))
         .collect();
+    let multi: Vec<(&str, String)> = rec
+        .fields()
+        .into_iter()
+        .filter(|(k, _)| rec.multi_line_fields().contains(k) && *k != super::field::CA_CERT)
+        .collect();
+    if !multi.is_empty() {
+        // A multi-line value on stdout would be a workflow command per line: only the
+        // runner's file can carry it.
+        let Some(_) = github_output else {
+            return Err(Error::usage(
+                "a multi-line output (the kubeconfig) needs $GITHUB_OUTPUT: run inside GitHub \
+                 Actions, or pass --publish-value token",
+            ));
+        };
+        for (k, v) in multi {
+            let delim = delimiter(&v)?;
+            let v = v.strip_suffix('\n').unwrap_or(&v);
+            outputs.push_str(&format!("{k}<<{delim}\n{v}\n{delim}\n"));
+        }
+    }
     match github_output {
         // The mode applies only when the file is created: a runner-made file keeps its own.
         // Created 0600 from the start, never widened and narrowed later, so no other user
@@ -46,9 +67,26 @@ pub fn github_actions(rec: &JoinRecord, github_output: Option<&Path>) -> Result<
     Ok(out)
 }
 
+/// A heredoc delimiter for `$GITHUB_OUTPUT` that `value` does not contain.
+fn delimiter(value: &str) -> Result<String> {
+    let mut b = [0u8; 12];
+    getrandom::fill(&mut b)
+        .map_err(|e| Error::runtime(format!("no randomness from the OS: {e}")))?;
+    let d = format!(
+        "ghadelimiter_{}",
+        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+    );
+    if value.contains(&d) {
+        return Err(Error::runtime(
+            "the value contains its own delimiter: run again",
+        ));
+    }
+    Ok(d)
+}
+
 /// GitLab `artifacts:reports:dotenv`: `KJT_…=value` lines, unquoted (GitLab keeps quotes
 /// literally), no blank lines and no multi-line values (both rejected by GitLab).
-pub fn gitlab_dotenv(rec: &JoinRecord) -> String {
+pub fn gitlab_dotenv(rec: &dyn Record) -> String {
     single_line_fields(rec)
         .into_iter()
         .map(|(k, v)| format!("{}={v}\n", env_name(k)))
@@ -95,6 +133,44 @@ mod tests {
             "{file}"
         );
         assert!(file.contains("\nexpiration=\n"));
+    }
+
+    #[test]
+    fn service_account_masks_first_and_kubeconfig_only_to_the_output_file() {
+        use crate::publish::PublishValue;
+        use crate::publish::sa::tests::sa_record;
+        let r = sa_record("2026-12-02T10:00:00Z", PublishValue::Kubeconfig);
+        let e = github_actions(&r, None).unwrap_err();
+        assert_eq!(e.exit_code(), 2, "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out");
+        let out = github_actions(&r, Some(&p)).unwrap();
+        assert_eq!(out, format!("::add-mask::{}\n", r.token));
+        let file = std::fs::read_to_string(&p).unwrap();
+        assert!(
+            file.starts_with(
+                "kind=service-account-token\nusername=system:serviceaccount:ci:scanner\n"
+            ),
+            "{file}"
+        );
+        let (_, rest) = file.split_once("kubeconfig<<ghadelimiter_").unwrap();
+        let (delim, rest) = rest.split_once('\n').unwrap();
+        let end = format!("\nghadelimiter_{delim}\n");
+        let (kc, after) = rest.split_once(&end).unwrap();
+        assert_eq!(format!("{kc}\n"), r.kubeconfig.clone().unwrap());
+        assert_eq!(after, "");
+        // The token value: one line, masked first.
+        let t = sa_record("2026-12-02T10:00:00Z", PublishValue::Token);
+        let out = github_actions(&t, None).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], format!("::add-mask::{}", t.token));
+        assert!(lines.contains(&format!("token={}", t.token).as_str()));
+        let env = gitlab_dotenv(&t);
+        assert!(
+            env.contains("\nKJT_EXPIRATION=2026-12-02T10:00:00Z\n"),
+            "{env}"
+        );
+        assert!(env.ends_with(&format!("KJT_TOKEN={}\n", t.token)), "{env}");
     }
 
     #[test]

@@ -8,13 +8,14 @@ use std::sync::Mutex;
 
 use futures::future::BoxFuture;
 
-use super::{JoinRecord, Outcome, Sink, field};
+use super::{Outcome, Record, Sink};
 use crate::{Error, Result};
 
 /// File formats.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum FileFormat {
-    /// The worker join command (the control-plane one when --certificate-key was given).
+    /// The worker join command (the control-plane one when --certificate-key was given); for
+    /// a service account, its kubeconfig or token (--publish-value).
     #[default]
     Join,
     /// KJT_JOIN_COMMAND='…' lines (shell source, systemd EnvironmentFile=).
@@ -40,30 +41,38 @@ pub fn env_name(field: &str) -> String {
     format!("KJT_{}", field.to_ascii_uppercase())
 }
 
-/// The fields that fit on one line (everything but the PEM bundle), for env formats.
-pub fn single_line_fields(rec: &JoinRecord) -> Vec<(&'static str, String)> {
+/// The fields that fit on one line (everything but the PEM bundle or a kubeconfig), for env
+/// formats.
+pub fn single_line_fields(rec: &dyn Record) -> Vec<(&'static str, String)> {
+    let multi = rec.multi_line_fields();
     rec.fields()
         .into_iter()
-        .filter(|(k, _)| *k != field::CA_CERT)
+        .filter(|(k, _)| !multi.contains(k))
         .collect()
 }
 
+/// The record's fields as a JSON object of strings.
+pub fn to_json(rec: &dyn Record) -> serde_json::Value {
+    serde_json::Value::Object(
+        rec.fields()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
+            .collect(),
+    )
+}
+
 /// Renders `rec` in `format`.
-pub fn render(rec: &JoinRecord, format: FileFormat) -> Result<String> {
+pub fn render(rec: &dyn Record, format: FileFormat) -> Result<String> {
     Ok(match format {
-        FileFormat::Join => {
-            let cmd = rec
-                .control_plane_join_command()
-                .unwrap_or_else(|| rec.join_command());
-            format!("{cmd}\n")
-        }
+        FileFormat::Join => rec.primary_text(),
         FileFormat::Env => single_line_fields(rec)
             .into_iter()
-            // Values hold only [a-z0-9:., -]: single quotes need no escaping, and both shells
-            // and systemd strip them.
+            // Values hold no single quote (a service account's token and audiences are
+            // checked for it), so they need no escaping, and both shells and systemd strip
+            // the quotes.
             .map(|(k, v)| format!("{}='{}'\n", env_name(k), v))
             .collect(),
-        FileFormat::Json => crate::output::to_json(&rec.to_json())?,
+        FileFormat::Json => crate::output::to_json(&to_json(rec))?,
     })
 }
 
@@ -164,7 +173,7 @@ impl Sink for FileSink {
         format!("file {}", self.path.display())
     }
 
-    fn publish<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<Outcome>> {
+    fn publish<'a>(&'a self, rec: &'a dyn Record) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(async move {
             let text = render(rec, self.format)?;
             if let Some(dir) = &self.create_parent
@@ -191,7 +200,21 @@ impl Sink for FileSink {
         })
     }
 
-    fn rollback<'a>(&'a self, _rec: &'a JoinRecord) -> BoxFuture<'a, Result<String>> {
+    /// Only the json format holds the record's fields; the others cannot vouch for one.
+    fn current(&self) -> BoxFuture<'_, Result<Option<std::collections::BTreeMap<String, String>>>> {
+        Box::pin(async move {
+            if self.format != FileFormat::Json {
+                return Ok(None);
+            }
+            let Some(bytes) = read_opt(&self.path)? else {
+                return Ok(None);
+            };
+            // Anything but a JSON object of strings is no record of ours: nothing vouched for.
+            Ok(serde_json::from_slice(&bytes).ok())
+        })
+    }
+
+    fn rollback<'a>(&'a self, _rec: &'a dyn Record) -> BoxFuture<'a, Result<String>> {
         Box::pin(async move {
             let p = self.path.display();
             let Some(undo) = self.undo.lock().unwrap_or_else(|e| e.into_inner()).take() else {
@@ -324,6 +347,39 @@ mod tests {
         std::fs::write(&p, "theirs\n").unwrap();
         assert!(s.rollback(&r).await.unwrap().contains("changed since"));
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "theirs\n");
+    }
+
+    #[tokio::test]
+    async fn only_the_json_format_is_read_back_for_renewals() {
+        use crate::publish::PublishValue;
+        use crate::publish::sa::tests::sa_record;
+        let dir = tempfile::tempdir().unwrap();
+        let sink = |name: &str, f| {
+            FileSink::prepare(&FileArgs {
+                file: Some(dir.path().join(name)),
+                file_format: f,
+            })
+            .unwrap()
+        };
+        let r = sa_record("2026-12-02T10:00:00Z", PublishValue::Kubeconfig);
+        let json = sink("sa.json", FileFormat::Json);
+        assert_eq!(json.current().await.unwrap(), None, "nothing there yet");
+        json.publish(&r).await.unwrap();
+        let back = json.current().await.unwrap().unwrap();
+        assert_eq!(
+            crate::publish::sa::SaRecord::from_fields(&back, "f").unwrap(),
+            r
+        );
+        // The default format is the kubeconfig itself: written as is, never read back.
+        let kc = sink("sa.kubeconfig", FileFormat::Join);
+        kc.publish(&r).await.unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("sa.kubeconfig")).unwrap(),
+            r.kubeconfig.clone().unwrap()
+        );
+        assert_eq!(kc.current().await.unwrap(), None);
+        std::fs::write(dir.path().join("sa.json"), "not json").unwrap();
+        assert_eq!(json.current().await.unwrap(), None);
     }
 
     #[test]

@@ -1,13 +1,20 @@
-//! Publishing a token's join record: the one record shape every sink writes ([`JoinRecord`]),
-//! the [`Sink`] trait, the "newer token wins" rule, and [`publish_all`], which runs several
-//! sinks and reports each one's result (a partial publish is visible per sink).
+//! Publishing a credential record: the [`Record`] trait every sink writes, its two kinds (a
+//! bootstrap token's [`JoinRecord`] and a service account's [`SaRecord`]), the [`Sink`] trait,
+//! the "newer token wins" rule, and [`publish_all`], which runs several sinks and reports each
+//! one's result (a partial publish is visible per sink).
 //!
 //! Sinks: [`vault`] (KV v1/v2 with check-and-set and read-back), [`file`] (atomic 0600 files),
 //! [`secret`] (a Kubernetes Secret), and the CI stdout formats in [`ci`].
+//!
+//! Why one trait and not a second set of sinks: Vault check-and-set, read-back, rollback, the
+//! 0600 atomic file and the GitHub masking rules are the hard parts, and a service-account
+//! token needs exactly the same. A record only says what its fields are, which of them are
+//! secret, who it names ([`Record::id`]) and until when; the sinks never look further.
 
 pub mod ci;
 pub mod file;
 mod record;
+pub mod sa;
 pub mod secret;
 mod validate;
 pub mod vault;
@@ -16,14 +23,45 @@ use futures::future::BoxFuture;
 use jiff::Timestamp;
 
 pub use record::{JoinRecord, field};
+pub use sa::{PublishValue, SaRecord};
 
 use crate::cli::GlobalArgs;
 use crate::{Error, Result};
 
+/// What a sink publishes: a record of string fields, some of them secret. Debug output must
+/// be redacted by every implementation.
+pub trait Record: Send + Sync + std::fmt::Debug {
+    /// Who the record names, for the "newer wins" rule and in messages (never secret): a
+    /// bootstrap token's id, or a service account's user name
+    /// (`system:serviceaccount:NS:NAME`).
+    fn id(&self) -> String;
+    /// The record's kind, for messages (`bootstrap token`, `service account`).
+    fn kind(&self) -> &'static str;
+    /// The expiry as written: RFC 3339 UTC, or empty for "never".
+    fn expiration_text(&self) -> String;
+    /// The fields, in their documented order; every value is a string.
+    fn fields(&self) -> Vec<(&'static str, String)>;
+    /// Fields that span several lines (env and dotenv formats cannot hold them).
+    fn multi_line_fields(&self) -> &'static [&'static str];
+    /// Every secret value in the record, for GitHub's `::add-mask::` (longest first is not
+    /// needed: each is masked on its own).
+    fn secrets(&self) -> Vec<String>;
+    /// What the file sink's default format writes: the join command, or the service
+    /// account's kubeconfig or token.
+    fn primary_text(&self) -> String;
+}
+
+/// The kind of record an id names: service-account ids are user names, which no bootstrap
+/// token id (6 characters of `[a-z0-9]`) can be.
+fn is_service_account_id(id: &str) -> bool {
+    id.starts_with(sa::USER_PREFIX)
+}
+
 /// What a sink already holds, as far as the "newer token wins" rule needs to know.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Existing {
-    /// Token id already published.
+    /// The record's [`Record::id`] already published (a token id, or a service account's
+    /// user name).
     pub token_id: String,
     /// Its expiry text as published (`""` = never).
     pub expiration: String,
@@ -38,15 +76,59 @@ pub enum Decision {
     Same,
     /// The published token expires later than ours: keep it.
     KeepNewer,
+    /// The place holds the other kind of record (a join record where a service account's
+    /// would go, or the reverse): never overwritten, even with --replace-newer.
+    OtherKind,
+}
+
+/// The fields that name a record: a join record's `token_id`, or a service-account record's
+/// `username` (with `kind` saying so), each with its `expiration`.
+pub fn existing_from_fields(f: &std::collections::BTreeMap<String, String>) -> Option<Existing> {
+    let expiration = f.get(field::EXPIRATION).cloned().unwrap_or_default();
+    if let Some(id) = f.get(field::TOKEN_ID) {
+        return Some(Existing {
+            token_id: id.clone(),
+            expiration,
+        });
+    }
+    // A service account's record counts only when it passes validation: its token must agree
+    // with the expiry it claims, so a forged far-future expiry cannot keep a real renewal
+    // out. An invalid one is garbage that the next valid record replaces.
+    if f.get(sa::field::KIND).map(String::as_str) == Some(sa::KIND) {
+        let rec = SaRecord::from_fields(f, "the published record").ok()?;
+        return Some(Existing {
+            token_id: rec.username(),
+            expiration,
+        });
+    }
+    None
+}
+
+/// The message for [`Decision::OtherKind`].
+pub fn other_kind(place: &str, ex: &Existing, ours: &dyn Record) -> Error {
+    let theirs = if is_service_account_id(&ex.token_id) {
+        "a service-account record"
+    } else {
+        "a join record"
+    };
+    Error::runtime(format!(
+        "{place} holds {theirs} ({}), not a {} record: publish to another path or name",
+        ex.token_id,
+        ours.kind()
+    ))
 }
 
 /// Decides whether `ours` may replace `existing`. A token that never expires counts as the
-/// newest; an unreadable expiry loses (it is invalid for the apiserver too).
-pub fn decide(existing: Option<&Existing>, ours: &JoinRecord) -> Decision {
+/// newest; an unreadable expiry loses (it is invalid for the apiserver too). The same rule
+/// holds for service-account records: one is never replaced by one that expires earlier.
+pub fn decide(existing: Option<&Existing>, ours: &dyn Record) -> Decision {
     let Some(ex) = existing else {
         return Decision::Replace;
     };
-    if ex.token_id == ours.token.id.as_str() && ex.expiration == ours.expiration_text() {
+    if is_service_account_id(&ex.token_id) != is_service_account_id(&ours.id()) {
+        return Decision::OtherKind;
+    }
+    if ex.token_id == ours.id() && ex.expiration == ours.expiration_text() {
         return Decision::Same;
     }
     // Ordering key: (never expires, instant); `None` for an unparseable expiry.
@@ -97,16 +179,21 @@ impl Outcome {
     }
 }
 
-/// A place a join record is published to. Object-safe so one run can hold several kinds.
+/// A place a record is published to. Object-safe so one run can hold several kinds.
 pub trait Sink: Send + Sync {
     /// The sink's name in reports, e.g. `vault secret/kjt/join`.
     fn name(&self) -> String;
     /// Publishes `rec`.
-    fn publish<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<Outcome>>;
+    fn publish<'a>(&'a self, rec: &'a dyn Record) -> BoxFuture<'a, Result<Outcome>>;
     /// Undoes this sink's publish of `rec` (its token is being deleted): restores what was
     /// there before when the sink can, and touches nothing that no longer holds `rec`. Returns
     /// one sentence saying what was restored or why nothing was.
-    fn rollback<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<String>>;
+    fn rollback<'a>(&'a self, rec: &'a dyn Record) -> BoxFuture<'a, Result<String>>;
+    /// The fields published there now, for a renewal's "is it due?" question; `None` when
+    /// nothing is there or the sink cannot be read back (then it never vouches for a record).
+    fn current(&self) -> BoxFuture<'_, Result<Option<std::collections::BTreeMap<String, String>>>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// One sink's result.
@@ -198,7 +285,7 @@ impl PublishReport {
 
 /// Runs every sink in order (each one even after another failed, so the report says exactly
 /// which sinks hold the token).
-pub async fn publish_all(sinks: &[Box<dyn Sink>], rec: &JoinRecord) -> PublishReport {
+pub async fn publish_all(sinks: &[Box<dyn Sink>], rec: &dyn Record) -> PublishReport {
     let mut results = Vec::with_capacity(sinks.len());
     for s in sinks {
         let sink = s.name();
@@ -329,6 +416,17 @@ pub(crate) mod tests {
         assert_eq!(
             decide(Some(&ex("zzzzzz", "2030-01-01T00:00:00Z")), &record(None)),
             Decision::Replace
+        );
+        // A service account's record never replaces a join record, nor the reverse.
+        assert_eq!(
+            decide(
+                Some(&ex(
+                    "system:serviceaccount:ci:scanner",
+                    "2020-01-01T00:00:00Z"
+                )),
+                &ours
+            ),
+            Decision::OtherKind
         );
     }
 

@@ -254,6 +254,35 @@ impl JoinRecord {
     }
 }
 
+impl super::Record for JoinRecord {
+    fn id(&self) -> String {
+        self.token.id.to_string()
+    }
+    fn kind(&self) -> &'static str {
+        "bootstrap token"
+    }
+    fn expiration_text(&self) -> String {
+        JoinRecord::expiration_text(self)
+    }
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        JoinRecord::fields(self)
+    }
+    fn multi_line_fields(&self) -> &'static [&'static str] {
+        &[field::CA_CERT]
+    }
+    fn secrets(&self) -> Vec<String> {
+        let mut v = vec![self.token.expose(), self.token.secret.expose().to_string()];
+        v.extend(self.certificate_key.clone());
+        v
+    }
+    fn primary_text(&self) -> String {
+        let cmd = self
+            .control_plane_join_command()
+            .unwrap_or_else(|| self.join_command());
+        format!("{cmd}\n")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

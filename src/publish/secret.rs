@@ -13,7 +13,7 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
 
-use super::{Decision, Existing, JoinRecord, Outcome, Sink, decide, field};
+use super::{Decision, Existing, Outcome, Record, Sink, decide, field, other_kind};
 use crate::cli::GlobalArgs;
 use crate::cluster::{self, Cluster};
 use crate::{Error, Result};
@@ -110,7 +110,7 @@ impl SecretSink {
     }
 
     /// The Secret for `rec`.
-    pub fn object(&self, rec: &JoinRecord) -> Secret {
+    pub fn object(&self, rec: &dyn Record) -> Secret {
         let data: BTreeMap<String, ByteString> = rec
             .fields()
             .into_iter()
@@ -130,14 +130,20 @@ impl SecretSink {
     }
 }
 
-/// The token id and expiry a Secret's data names.
+/// The record id and expiry a Secret's data names.
 fn existing_of(s: &Secret) -> Option<Existing> {
-    let d = s.data.as_ref()?;
-    let get = |k: &str| d.get(k).map(|v| String::from_utf8_lossy(&v.0).into_owned());
-    Some(Existing {
-        token_id: get(field::TOKEN_ID)?,
-        expiration: get(field::EXPIRATION).unwrap_or_default(),
-    })
+    super::existing_from_fields(&string_data(s)?)
+}
+
+/// A Secret's data as strings.
+fn string_data(s: &Secret) -> Option<BTreeMap<String, String>> {
+    Some(
+        s.data
+            .as_ref()?
+            .iter()
+            .map(|(k, v)| (k.clone(), String::from_utf8_lossy(&v.0).into_owned()))
+            .collect(),
+    )
 }
 
 impl Sink for SecretSink {
@@ -145,7 +151,7 @@ impl Sink for SecretSink {
         format!("secret {}/{}", self.namespace, self.name)
     }
 
-    fn publish<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<Outcome>> {
+    fn publish<'a>(&'a self, rec: &'a dyn Record) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(async move {
             let place = format!("{}/{}", self.namespace, self.name);
             let before = self.get().await?;
@@ -157,6 +163,7 @@ impl Sink for SecretSink {
                             ex.token_id
                         )));
                     }
+                    Decision::OtherKind => return Err(other_kind(&place, &ex, rec)),
                     _ => {}
                 }
             }
@@ -169,7 +176,11 @@ impl Sink for SecretSink {
         })
     }
 
-    fn rollback<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<String>> {
+    fn current(&self) -> BoxFuture<'_, Result<Option<BTreeMap<String, String>>>> {
+        Box::pin(async move { Ok(self.get().await?.as_ref().and_then(string_data)) })
+    }
+
+    fn rollback<'a>(&'a self, rec: &'a dyn Record) -> BoxFuture<'a, Result<String>> {
         Box::pin(async move {
             let place = format!("secret {}/{}", self.namespace, self.name);
             let Some(undo) = self.undo.lock().unwrap_or_else(|e| e.into_inner()).take() else {
@@ -177,7 +188,7 @@ impl Sink for SecretSink {
                     "{place} left as it is: this run wrote nothing there"
                 ));
             };
-            let id = rec.token.id.as_str();
+            let id = &rec.id();
             let now = self.get().await?;
             if now
                 .as_ref()

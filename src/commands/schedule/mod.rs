@@ -4,7 +4,9 @@
 //!
 //! Parts: this file holds the flags and the dispatch; [`config`] turns the config file into
 //! flags; [`rotation`] runs one rotation (Lease, plan, create, publish, prune) on the pure plan
-//! of [`crate::rotate`]; [`install`] renders and installs the units and the CronJob.
+//! of [`crate::rotate`], or with `--service-account` one renewal of that account's published
+//! token ([`crate::sa_token::renew`]); [`install`] renders and installs the units and the
+//! CronJob.
 
 mod config;
 mod install;
@@ -19,7 +21,7 @@ use std::time::Duration;
 use clap::Subcommand;
 
 use crate::cli::{GlobalArgs, TokenFlags};
-use crate::publish::{SinkArgs, SinkKind};
+use crate::publish::{PublishValue, SinkArgs, SinkKind};
 use crate::{Result, duration};
 
 /// Default config file of `schedule run`.
@@ -98,6 +100,28 @@ pub struct RunArgs {
     /// deleted and never published.
     #[arg(long, default_value = "30s", value_parser = duration::parse_go)]
     pub signature_wait: Duration,
+    /// Renew this service account's published token instead of rotating bootstrap tokens
+    /// (namespace from -n, else the context's): a new token is requested and published when a
+    /// sink's record has less than --min-remaining left (default: duration − every + 1h).
+    /// The bootstrap-token flags (--ttl, --usages, --keep-previous, …) do not apply.
+    #[arg(long, value_name = "NAME", help_heading = "Service account")]
+    pub service_account: Option<String>,
+    // No clap `requires` on these three: --service-account may come from the config file,
+    // which is merged after the command line is parsed; `run` checks the pairing instead.
+    /// Lifetime of each service-account token (default 24h; at least --every + 1h).
+    #[arg(long, value_parser = duration::parse_go, help_heading = "Service account")]
+    pub duration: Option<Duration>,
+    /// Audience of the service-account token (repeatable; default: the apiserver's).
+    #[arg(long, help_heading = "Service account")]
+    pub audience: Vec<String>,
+    /// What the published record holds: the kubeconfig (the default) or the bare token.
+    #[arg(
+        long,
+        value_enum,
+        requires = "service_account",
+        help_heading = "Service account"
+    )]
+    pub publish_value: Option<PublishValue>,
 }
 
 /// Flags of `install`/`render`.

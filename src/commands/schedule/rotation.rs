@@ -5,6 +5,10 @@
 //! States a run can leave: nothing changed (busy lease, or a valid published token exists);
 //! a new token published everywhere and older ones pruned; or, when publishing fails or is
 //! interrupted, the new token deleted again and every sink restored or named.
+//!
+//! With `--service-account` the same timer, Lease and margin rules renew a service account's
+//! published token instead: the sinks are the only state (such tokens cannot be listed or
+//! deleted), so the plan is [`crate::publish::sa::renewal`] over what they hold.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -33,7 +37,14 @@ fn hostname() -> String {
 /// What the flags mean once checked, computed before any network call.
 struct Checked {
     min_remaining: SignedDuration,
+    /// The same, for the service-account renewal.
+    margin: Duration,
+    /// The token lifetime (--ttl, or --duration for a service account).
+    ttl: Duration,
 }
+
+/// Default lifetime of a renewed service-account token.
+const SA_DURATION: Duration = Duration::from_secs(24 * 3600);
 
 /// Validates the run's flags (config included) fully, before anything talks to a server.
 fn check(a: &RunArgs) -> Result<Checked> {
@@ -44,7 +55,49 @@ fn check(a: &RunArgs) -> Result<Checked> {
             "say where to publish: --publish vault[,file,secret] or `publish:` in the config file",
         ));
     }
-    let ttl = a.token.ttl();
+    // The token's lifetime: --ttl for bootstrap tokens, --duration for a service account;
+    // the same margin rules hold for both.
+    let (ttl, ttl_flag) = match &a.service_account {
+        Some(sa) => {
+            if !publish::sa::valid_name(sa) {
+                return Err(Error::usage(format!(
+                    "--service-account {sa:?} is not a Kubernetes name (lowercase letters, \
+                     digits, '-' and '.')"
+                )));
+            }
+            if let Some(bad) = a.audience.iter().find(|x| !publish::sa::valid_audience(x)) {
+                return Err(Error::usage(format!(
+                    "--audience {bad:?} has characters outside [A-Za-z0-9:/._~%@+=-]"
+                )));
+            }
+            // The file sink must be readable back, or every tick would renew.
+            if a.publish.contains(&publish::SinkKind::File)
+                && a.sinks.file.file_format != publish::file::FileFormat::Json
+            {
+                return Err(Error::usage(
+                    "a service account's renewal reads the file sink back, which only \
+                     --file-format json can answer: add --file-format json",
+                ));
+            }
+            let d = a.duration.unwrap_or(SA_DURATION);
+            if d < crate::sa_token::MIN_DURATION {
+                return Err(Error::usage(format!(
+                    "--duration {} is below the apiserver's minimum of 10m",
+                    duration::format_go(d)
+                )));
+            }
+            (d, "--duration")
+        }
+        None => {
+            if a.duration.is_some() || !a.audience.is_empty() || a.publish_value.is_some() {
+                return Err(Error::usage(
+                    "--duration, --audience and --publish-value belong to --service-account \
+                     NAME: add it, or use --ttl for bootstrap tokens",
+                ));
+            }
+            (a.token.ttl(), "--ttl")
+        }
+    };
     if ttl.is_zero() {
         return Err(Error::usage(
             "rotation needs a finite --ttl (tokens must expire)",
@@ -55,8 +108,8 @@ fn check(a: &RunArgs) -> Result<Checked> {
     let margin = Duration::from_secs(3600);
     if ttl < a.every + margin && a.min_remaining.is_none() {
         return Err(Error::usage(format!(
-            "--ttl {} is shorter than --every {} plus the 1h renewal margin: nodes would find no \
-             valid token between runs; raise --ttl to at least {}",
+            "{ttl_flag} {} is shorter than --every {} plus the 1h renewal margin: nodes would \
+             find no valid token between runs; raise {ttl_flag} to at least {}",
             duration::format_go(ttl),
             duration::format_go(a.every),
             duration::format_go(a.every + margin)
@@ -68,19 +121,27 @@ fn check(a: &RunArgs) -> Result<Checked> {
     };
     if min_remaining >= ttl {
         return Err(Error::usage(format!(
-            "--min-remaining {} is not below --ttl {}: every run would rotate; raise --ttl",
+            "--min-remaining {} is not below {ttl_flag} {}: every run would rotate; raise \
+             {ttl_flag}",
             duration::format_go(min_remaining),
             duration::format_go(ttl)
         )));
     }
+    let margin = min_remaining;
     let min_remaining = SignedDuration::try_from(min_remaining)
         .map_err(|_| Error::usage("--min-remaining is too large"))?;
-    Ok(Checked { min_remaining })
+    Ok(Checked {
+        min_remaining,
+        margin,
+        ttl,
+    })
 }
 
 /// Runs one rotation; returns what goes to stdout (the new token, masked, or nothing).
 pub async fn rotate_once(g: &GlobalArgs, a: &RunArgs) -> Result<String> {
-    g.require_token_namespace()?;
+    if a.service_account.is_none() {
+        g.require_token_namespace()?;
+    }
     let checked = check(a)?;
     let started = Timestamp::now();
     // Under systemd the admin kubeconfig arrives as a credential, never via the environment.
@@ -115,16 +176,21 @@ pub async fn rotate_once(g: &GlobalArgs, a: &RunArgs) -> Result<String> {
     };
     let renewing = Renewing::start(&c, held);
     let store = TokenStore::new(&c);
-    let result = rotate_locked(
-        &store,
-        a,
-        &join,
-        &sinks,
-        checked.min_remaining,
-        started,
-        &mut armed,
-    )
-    .await;
+    let result = match &a.service_account {
+        Some(sa) => renew_sa_locked(&c, &g, a, sa, &join, &sinks, &checked).await,
+        None => {
+            rotate_locked(
+                &store,
+                a,
+                &join,
+                &sinks,
+                checked.min_remaining,
+                started,
+                &mut armed,
+            )
+            .await
+        }
+    };
     // The run's own result comes first; lease problems are added, never substituted.
     let (lease, renew_problem) = renewing.stop().await;
     let release = match lease {
@@ -146,6 +212,52 @@ pub async fn rotate_once(g: &GlobalArgs, a: &RunArgs) -> Result<String> {
         }),
         Err(e) => Err(Error::runtime(format!("{e}; also: {}", extra.join("; ")))),
     }
+}
+
+/// The service-account renewal under the Lease; stdout names the account when a new token
+/// was published, and is empty when none was due.
+async fn renew_sa_locked(
+    c: &cluster::Cluster,
+    g: &GlobalArgs,
+    a: &RunArgs,
+    sa: &str,
+    join: &JoinInfo,
+    sinks: &[Box<dyn publish::Sink>],
+    checked: &Checked,
+) -> Result<String> {
+    let r = crate::sa_token::Request {
+        namespace: g
+            .namespace
+            .clone()
+            .unwrap_or_else(|| c.target.default_namespace.clone()),
+        service_account: sa.to_string(),
+        duration: checked.ttl,
+        audiences: a.audience.clone(),
+        bound: None,
+    };
+    let server = format!("https://{}", join.endpoint);
+    let value = a.publish_value.unwrap_or_default();
+    let renewed = crate::sa_token::renew(
+        c,
+        sinks,
+        &r,
+        value,
+        &server,
+        &c.target.ca_certs,
+        Some(checked.margin),
+    )
+    .await?;
+    Ok(match renewed {
+        crate::sa_token::Renewed::NotDue { .. } => String::new(),
+        crate::sa_token::Renewed::Published { record, .. } => {
+            reporter::note(format!(
+                "renewed: published a token for {} (expires {})",
+                r.username(),
+                token::format_expiration(record.expiration)
+            ));
+            format!("{}\n", r.username())
+        }
+    })
 }
 
 async fn managed_tokens(store: &TokenStore, instance: &str) -> Result<Vec<Managed>> {

@@ -12,7 +12,7 @@ use super::args::KvVersion;
 use super::error::{VaultError, VaultResult};
 use super::http::Vault;
 use super::location::{Location, Wanted, split_at_mount};
-use crate::publish::{Existing, field};
+use crate::publish::Existing;
 use crate::{Error, Result};
 
 /// What `sys/internal/ui/mounts/<path>` says about a path's mount.
@@ -71,12 +71,9 @@ pub fn fields_of(kv: KvVersion, body: &Value) -> Option<(BTreeMap<String, String
     data.is_object().then(|| (to_string_map(data), ver))
 }
 
-/// The token id and expiry a record's fields name, for the "newer token wins" rule.
+/// The id and expiry a record's fields name, for the "newer token wins" rule (either kind).
 pub fn existing_from_fields(f: &BTreeMap<String, String>) -> Option<Existing> {
-    Some(Existing {
-        token_id: f.get(field::TOKEN_ID)?.clone(),
-        expiration: f.get(field::EXPIRATION).cloned().unwrap_or_default(),
-    })
+    crate::publish::existing_from_fields(f)
 }
 
 /// What a KV v2 path holds before a write.

@@ -15,7 +15,7 @@ use super::error::{VaultError, VaultResult};
 use super::http::Vault;
 use super::kv::{CasWrite, Current, existing_from_fields, previous_live_version};
 use super::location::Location;
-use crate::publish::{Decision, Existing, JoinRecord, Outcome, Sink, decide, field};
+use crate::publish::{Decision, Existing, Outcome, Record, Sink, decide, field, other_kind};
 use crate::{Error, Result};
 
 /// How often a check-and-set write is retried after losing a race.
@@ -80,14 +80,14 @@ impl VaultSink {
         })
     }
 
-    fn fields_map(rec: &JoinRecord) -> serde_json::Map<String, Value> {
+    fn fields_map(rec: &dyn Record) -> serde_json::Map<String, Value> {
         rec.fields()
             .into_iter()
             .map(|(k, v)| (k.to_string(), Value::String(v)))
             .collect()
     }
 
-    fn same_fields(a: &BTreeMap<String, String>, rec: &JoinRecord) -> bool {
+    fn same_fields(a: &BTreeMap<String, String>, rec: &dyn Record) -> bool {
         let want: BTreeMap<String, String> = rec
             .fields()
             .into_iter()
@@ -96,7 +96,7 @@ impl VaultSink {
         *a == want
     }
 
-    async fn verify(&self, rec: &JoinRecord, version: Option<u64>) -> VaultResult<()> {
+    async fn verify(&self, rec: &dyn Record, version: Option<u64>) -> VaultResult<()> {
         if !self.opts.verify {
             return Ok(());
         }
@@ -131,9 +131,9 @@ impl VaultSink {
     /// A write that may or may not have landed: the path decides. Reporting failure for a
     /// write that landed would make a caller roll back a token nodes can already read;
     /// reporting success for one that did not would leave nodes with the old token.
-    async fn settle(&self, rec: &JoinRecord, cause: VaultError) -> VaultResult<Outcome> {
+    async fn settle(&self, rec: &dyn Record, cause: VaultError) -> VaultResult<Outcome> {
         let place = self.loc.display();
-        let id = rec.token.id.as_str();
+        let id = &rec.id();
         let how = cause.ambiguity();
         match self.vault.read(&self.loc, None).await {
             Ok(Some((f, ver))) if names(&f, id) => {
@@ -159,7 +159,7 @@ impl VaultSink {
         }
     }
 
-    async fn publish_v1(&self, rec: &JoinRecord) -> VaultResult<Outcome> {
+    async fn publish_v1(&self, rec: &dyn Record) -> VaultResult<Outcome> {
         // A write-only policy cannot read: then the newer-token check is skipped (KV v1 has
         // no metadata to consult), which docs/VAULT.md states.
         let existing = match self.vault.read(&self.loc, None).await {
@@ -175,6 +175,9 @@ impl VaultSink {
                     return Ok(Outcome::Unchanged(self.loc.display()));
                 }
                 Decision::KeepNewer if !self.opts.replace_newer => return Ok(self.kept(&ex)),
+                Decision::OtherKind => {
+                    return Err(VaultError::Local(other_kind(&self.loc.display(), &ex, rec)));
+                }
                 _ => {}
             }
         }
@@ -188,7 +191,7 @@ impl VaultSink {
         Ok(Outcome::Written(format!("{} (kv v1)", self.loc.display())))
     }
 
-    async fn publish_v2(&self, rec: &JoinRecord) -> VaultResult<Outcome> {
+    async fn publish_v2(&self, rec: &dyn Record) -> VaultResult<Outcome> {
         let data = Self::fields_map(rec);
         let prefetched = self
             .prefetched
@@ -215,6 +218,9 @@ impl VaultSink {
                         )));
                     }
                     Decision::KeepNewer if !self.opts.replace_newer => return Ok(self.kept(ex)),
+                    Decision::OtherKind => {
+                        return Err(VaultError::Local(other_kind(&self.loc.display(), ex, rec)));
+                    }
                     _ => {}
                 }
             }
@@ -257,8 +263,8 @@ impl VaultSink {
 
     /// custom_metadata: who published which token id until when. Never the secret. Failure
     /// is a warning: the data is already written and correct.
-    async fn write_metadata(&self, rec: &JoinRecord, version: u64) {
-        self.put_metadata(rec.token.id.as_str(), &rec.expiration_text(), version)
+    async fn write_metadata(&self, rec: &dyn Record, version: u64) {
+        self.put_metadata(&rec.id(), &rec.expiration_text(), version)
             .await;
     }
 
@@ -280,9 +286,9 @@ impl VaultSink {
         }
     }
 
-    async fn rollback_v1(&self, rec: &JoinRecord) -> VaultResult<String> {
+    async fn rollback_v1(&self, rec: &dyn Record) -> VaultResult<String> {
         let place = self.loc.display();
-        let id = rec.token.id.as_str();
+        let id = &rec.id();
         match self.vault.read(&self.loc, None).await? {
             Some((f, _)) if names(&f, id) => Ok(format!(
                 "{place} still names deleted token {id}; KV v1 keeps no history"
@@ -295,9 +301,9 @@ impl VaultSink {
 
     /// Restores the version before ours, with check-and-set on ours so a newer writer is
     /// never overwritten; without an earlier version the path goes back to not existing.
-    async fn rollback_v2(&self, rec: &JoinRecord) -> VaultResult<String> {
+    async fn rollback_v2(&self, rec: &dyn Record) -> VaultResult<String> {
         let place = self.loc.display();
-        let id = rec.token.id.as_str();
+        let id = &rec.id();
         let Some(md) = self.vault.metadata(&self.loc).await? else {
             return Ok(format!("{place} left as it is: it does not exist"));
         };
@@ -369,7 +375,7 @@ impl Sink for VaultSink {
         format!("vault {}", self.loc.display())
     }
 
-    fn publish<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<Outcome>> {
+    fn publish<'a>(&'a self, rec: &'a dyn Record) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(async move {
             let r = match self.loc.kv {
                 KvVersion::V1 => self.publish_v1(rec).await,
@@ -379,7 +385,20 @@ impl Sink for VaultSink {
         })
     }
 
-    fn rollback<'a>(&'a self, rec: &'a JoinRecord) -> BoxFuture<'a, Result<String>> {
+    fn current(&self) -> BoxFuture<'_, Result<Option<BTreeMap<String, String>>>> {
+        Box::pin(async move {
+            let r = match self.vault.read(&self.loc, None).await {
+                Ok(o) => Ok(o.map(|(f, _)| f)),
+                // A write-only policy cannot read back: this sink vouches for nothing, so a
+                // renewal is due (custom_metadata is not proof: it is not validated data).
+                Err(VaultError::Forbidden { .. }) => Ok(None),
+                Err(e) => Err(e),
+            };
+            self.finish(r).await
+        })
+    }
+
+    fn rollback<'a>(&'a self, rec: &'a dyn Record) -> BoxFuture<'a, Result<String>> {
         Box::pin(async move {
             if !self.wrote.load(Ordering::SeqCst) {
                 return Ok(format!(
