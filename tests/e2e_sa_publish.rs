@@ -536,3 +536,153 @@ fn file_and_secret_sinks_and_a_join_record_is_never_overwritten() {
     );
     h.kubeadm(&["token", "delete", before.trim()]).ok();
 }
+
+/// `schedule install --cronjob` in service-account mode: the job's ServiceAccount may request
+/// the token of exactly that account and write exactly the sink's Secret, in their namespace,
+/// and no bootstrap-token Secret at all; a run as that ServiceAccount does the whole renewal
+/// (so the grants are enough); `uninstall --cronjob` removes the Role it has in the other
+/// namespace too.
+#[test]
+fn a_service_account_cronjob_may_renew_exactly_that_token() {
+    let Some(h) = common::harness() else { return };
+    let (ns, sa) = service_account(&h);
+    let instance = unique("sa-cron-");
+    let secret = unique("sa-cred-");
+    let run_flags = [
+        "--service-account",
+        sa.as_str(),
+        "--namespace",
+        ns.as_str(),
+        "--publish",
+        "secret",
+        "--secret-name",
+        secret.as_str(),
+        "--secret-namespace",
+        ns.as_str(),
+    ];
+    let cronjob = |action: &'static str| {
+        let mut a = vec![
+            "schedule",
+            action,
+            "--cronjob",
+            "--image",
+            "registry.example/kubectl-jointoken:0.1.0",
+            "--instance",
+            instance.as_str(),
+            "--",
+        ];
+        a.extend_from_slice(&run_flags);
+        a
+    };
+    let rendered = ours(&h, &cronjob("render"), &[]).ok().stdout;
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("cronjob.yaml");
+    std::fs::write(&f, &rendered).unwrap();
+    let dry = h
+        .kubectl(&["apply", "--dry-run=server", "-f", f.to_str().unwrap()])
+        .ok();
+    // ServiceAccount, Role + RoleBinding in kube-system and in the account's namespace, CronJob.
+    assert_eq!(dry.stdout.lines().count(), 6, "{}", dry.stdout);
+    ours(&h, &cronjob("install"), &[]).ok();
+    let name = format!("kubectl-jointoken-rotate-{instance}");
+    let job_sa = format!("system:serviceaccount:kube-system:{name}");
+    let can = |args: &[&str]| {
+        let mut a = vec!["auth", "can-i", "--as", job_sa.as_str()];
+        a.extend_from_slice(args);
+        h.kubectl(&a).stdout.trim().to_string()
+    };
+    let token_of = |who: &str| format!("serviceaccounts/{who}");
+    assert_eq!(
+        can(&["-n", &ns, "create", &token_of(&sa), "--subresource=token"]),
+        "yes"
+    );
+    assert_eq!(
+        can(&[
+            "-n",
+            &ns,
+            "create",
+            &token_of("default"),
+            "--subresource=token"
+        ]),
+        "no"
+    );
+    assert_eq!(
+        can(&["-n", &ns, "get", &format!("secrets/{secret}")]),
+        "yes"
+    );
+    assert_eq!(
+        can(&["-n", &ns, "patch", &format!("secrets/{secret}")]),
+        "yes"
+    );
+    assert_eq!(can(&["-n", &ns, "get", "secrets/other"]), "no");
+    // A first server-side apply is a create: allowed in that namespace only.
+    assert_eq!(can(&["-n", &ns, "create", "secrets"]), "yes");
+    assert_eq!(can(&["-n", "default", "create", "secrets"]), "no");
+    assert_eq!(can(&["-n", &ns, "list", "secrets"]), "no");
+    assert_eq!(can(&["-n", "kube-system", "list", "secrets"]), "no");
+    assert_eq!(can(&["-n", "kube-system", "create", "secrets"]), "no");
+    assert_eq!(
+        can(&["-n", "kube-system", "update", &format!("leases/{name}")]),
+        "yes"
+    );
+    // The grants are enough: the job's run, as its ServiceAccount.
+    let mut run = vec![
+        "schedule",
+        "run",
+        "--as",
+        job_sa.as_str(),
+        "--instance",
+        &instance,
+    ];
+    run.extend_from_slice(&run_flags);
+    let out = ours(&h, &run, &[]).ok();
+    let user = format!("system:serviceaccount:{ns}:{sa}");
+    assert_eq!(out.stdout, format!("{user}\n"), "{}", out.stderr);
+    let got = h
+        .kubectl(&[
+            "-n",
+            &ns,
+            "get",
+            "secret",
+            &secret,
+            "-o",
+            "jsonpath={.data.kubeconfig}",
+        ])
+        .ok();
+    use base64::Engine;
+    let kc = tmp.path().join("renewed.kubeconfig");
+    std::fs::write(
+        &kc,
+        base64::engine::general_purpose::STANDARD
+            .decode(got.stdout.trim())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(whoami_kubeconfig(&h, &kc), user);
+    // Uninstall finds the Role in the other namespace through the CronJob's annotation.
+    ours(
+        &h,
+        &[
+            "schedule",
+            "uninstall",
+            "--cronjob",
+            "--instance",
+            &instance,
+        ],
+        &[],
+    )
+    .ok();
+    for (kind, where_) in [
+        ("cronjob", "kube-system"),
+        ("role", "kube-system"),
+        ("rolebinding", "kube-system"),
+        ("serviceaccount", "kube-system"),
+        ("role", ns.as_str()),
+        ("rolebinding", ns.as_str()),
+    ] {
+        let left = h.kubectl(&["-n", where_, "get", kind, &name]);
+        assert_ne!(left.code, 0, "{kind} {where_}/{name} left after uninstall");
+    }
+    h.kubectl(&["delete", "namespace", &ns, "--wait=false"])
+        .ok();
+}

@@ -105,7 +105,49 @@ fn cronjob_objects(i: &InstallArgs) -> Result<crate::cronjob::Objects> {
         image,
         &lease,
         &flags,
+        &grants(&i.run_flags)?,
     ))
+}
+
+/// What the run flags make the job touch, for its Roles. In the pod the context's namespace
+/// is the pod's own (kube-system), so that is where `-n` and the Secret sink default.
+fn grants(run_flags: &[String]) -> Result<crate::cronjob::Grants> {
+    let mut argv = vec!["kubectl-jointoken", "schedule", "run"];
+    argv.extend(run_flags.iter().map(String::as_str));
+    let cli = <crate::commands::Cli as clap::Parser>::try_parse_from(&argv)
+        .map_err(|e| Error::usage(format!("invalid run flags after --: {}", e.kind())))?;
+    let crate::commands::Command::Schedule(s) = cli.command else {
+        return Err(Error::usage("invalid run flags after --"));
+    };
+    let super::Action::Run(r) = s.action else {
+        return Err(Error::usage("invalid run flags after --"));
+    };
+    let ns = cli
+        .global
+        .namespace
+        .clone()
+        .unwrap_or_else(|| token::NAMESPACE.to_string());
+    let secret_sink = if r.publish.contains(&crate::publish::SinkKind::Secret) {
+        let sa = &r.sinks.secret;
+        let name = sa.secret_name.clone().ok_or_else(|| {
+            Error::usage(
+                "--publish secret needs --secret-name after --: the job may write only that Secret",
+            )
+        })?;
+        // The sink's default is the context's namespace (not -n), in the pod its own.
+        Some((
+            sa.secret_namespace
+                .clone()
+                .unwrap_or_else(|| token::NAMESPACE.to_string()),
+            name,
+        ))
+    } else {
+        None
+    };
+    Ok(crate::cronjob::Grants {
+        service_account: r.service_account.clone().map(|a| (ns, a)),
+        secret_sink,
+    })
 }
 
 /// The value of `--name` in stored run flags (`--name=v` or `--name v`).
@@ -132,12 +174,14 @@ pub(super) async fn apply_cronjob(g: &GlobalArgs, i: &InstallArgs) -> Result<()>
     let o = cronjob_objects(i)?;
     let c = cluster::connect(g).await?;
     apply(&c, &o.service_account).await?;
-    apply(&c, &o.role).await?;
-    apply(&c, &o.role_binding).await?;
+    for (role, binding) in &o.roles {
+        apply(&c, role).await?;
+        apply(&c, binding).await?;
+    }
     apply(&c, &o.cron_job).await
 }
 
-/// Server-side apply of one kube-system object (named `cronjob::NAME`), forcing our fields.
+/// Server-side apply of one object of the CronJob's set, in its namespace, forcing our fields.
 async fn apply<K>(c: &cluster::Cluster, obj: &K) -> Result<()>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
@@ -149,7 +193,12 @@ where
 {
     let name = obj.meta().name.clone().unwrap_or_default();
     let name = name.as_str();
-    Api::<K>::namespaced(c.client.clone(), token::NAMESPACE)
+    let ns = obj
+        .meta()
+        .namespace
+        .clone()
+        .unwrap_or_else(|| token::NAMESPACE.to_string());
+    Api::<K>::namespaced(c.client.clone(), &ns)
         .patch(
             name,
             &PatchParams::apply("kubectl-jointoken").force(),
@@ -160,7 +209,7 @@ where
         .map_err(|e| {
             crate::cluster::kube_error(
                 format!(
-                    "cannot apply {} kube-system/{name}",
+                    "cannot apply {} {ns}/{name}",
                     <K as k8s_openapi::Resource>::KIND
                 ),
                 e,
@@ -333,14 +382,35 @@ pub(super) async fn cronjob_uninstall(g: &GlobalArgs, r: &RootArgs) -> Result<St
     use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
     let c = cluster::connect(g).await?;
     let name = crate::cronjob::name(&r.instance);
-    delete_named::<CronJob>(&c, &name).await?;
-    delete_named::<RoleBinding>(&c, &name).await?;
-    delete_named::<Role>(&c, &name).await?;
-    delete_named::<ServiceAccount>(&c, &name).await?;
+    // The Roles it has outside kube-system are named on the CronJob: read them first.
+    let elsewhere = match Api::<CronJob>::namespaced(c.client.clone(), token::NAMESPACE)
+        .get_opt(&name)
+        .await
+    {
+        Ok(cj) => cj
+            .and_then(|cj| cj.metadata.annotations)
+            .and_then(|a| a.get(crate::cronjob::GRANT_NAMESPACES).cloned())
+            .unwrap_or_default(),
+        Err(e) => {
+            return Err(cluster::kube_error(
+                format!("cannot read CronJob kube-system/{name}"),
+                e,
+                &c.target,
+            ));
+        }
+    };
+    delete_named::<CronJob>(&c, token::NAMESPACE, &name).await?;
+    for ns in elsewhere.split(',').filter(|ns| !ns.is_empty()) {
+        delete_named::<RoleBinding>(&c, ns, &name).await?;
+        delete_named::<Role>(&c, ns, &name).await?;
+    }
+    delete_named::<RoleBinding>(&c, token::NAMESPACE, &name).await?;
+    delete_named::<Role>(&c, token::NAMESPACE, &name).await?;
+    delete_named::<ServiceAccount>(&c, token::NAMESPACE, &name).await?;
     Ok(String::new())
 }
 
-async fn delete_named<K>(c: &cluster::Cluster, name: &str) -> Result<()>
+async fn delete_named<K>(c: &cluster::Cluster, ns: &str, name: &str) -> Result<()>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
         + Clone
@@ -349,17 +419,17 @@ where
 {
     let kind = K::kind(&());
     let dp = kube::api::DeleteParams::background();
-    match Api::<K>::namespaced(c.client.clone(), token::NAMESPACE)
+    match Api::<K>::namespaced(c.client.clone(), ns)
         .delete(name, &dp)
         .await
     {
         Ok(_) => {
-            crate::reporter::note(format!("deleted {kind} kube-system/{name}"));
+            crate::reporter::note(format!("deleted {kind} {ns}/{name}"));
             Ok(())
         }
         Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
         Err(e) => Err(cluster::kube_error(
-            format!("cannot delete {kind} kube-system/{name}"),
+            format!("cannot delete {kind} {ns}/{name}"),
             e,
             &c.target,
         )),
