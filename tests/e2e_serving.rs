@@ -19,9 +19,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::kubelet::Proc;
 use common::{Harness, harness, unique, wait_for};
 use serde_json::Value;
 
@@ -83,53 +84,6 @@ fn require_root() {
         "e2e_serving must run as root (containerd, an address on lo, the kubelet's sysctls and \
          mounts); run it as root or set KJT_SKIP_E2E=1 to skip e2e tests explicitly"
     );
-}
-
-/// A child process with its output in a file, killed when dropped (also on a failed assert).
-struct Proc {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Proc {
-    fn spawn(cmd: &mut Command, log: PathBuf) -> Proc {
-        let f = std::fs::File::create(&log).unwrap();
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(f.try_clone().unwrap())
-            .stderr(f)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-        Proc { child, log }
-    }
-
-    /// The last lines of its output, for panic messages.
-    fn tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    }
-
-    fn running(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-
-    /// SIGTERM (containerd removes its sockets), SIGKILL after 10 s.
-    fn stop(&mut self) {
-        if self.running() {
-            let _ = run("kill", &["-TERM", &self.child.id().to_string()]);
-            let _ = wait_for(10, || (!self.running()).then_some(()));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A /32 address on `lo` for the node (a kubelet's node IP may not be loopback), removed on

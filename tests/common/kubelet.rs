@@ -1,5 +1,5 @@
 //! Real node-side processes for the e2e binaries: a child process logging to a file and killed
-//! when dropped ([`Proc`]), and a real kubelet doing TLS bootstrap without a container runtime
+//! when dropped ([`Proc`]; containerd and the approve replicas too), and a real kubelet doing TLS bootstrap without a container runtime
 //! ([`Kubelet`]; it exits on its own once it has its client certificate).
 
 use std::path::{Path, PathBuf};
@@ -35,6 +35,22 @@ impl Proc {
         let text = self.text();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(25)..].join("\n")
+    }
+
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// SIGTERM (containerd removes its sockets), SIGKILL after 10 s; no exit code asked.
+    pub fn stop(&mut self) {
+        if self.running() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            let _ = super::wait_for(10, || (!self.running()).then_some(()));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// SIGTERM, then its exit code within 30 s.
