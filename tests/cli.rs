@@ -1185,3 +1185,82 @@ fn schedule_run_service_account_mode_keeps_the_margin_rules() {
         r.stderr
     );
 }
+
+/// The CronJob's Roles follow its run flags: a Secret sink without a name cannot be granted
+/// (exit 2 before anything is rendered), and service-account mode renders a Role in the
+/// account's namespace instead of the bootstrap-token Secret rule.
+#[test]
+fn cronjob_roles_follow_the_run_flags() {
+    let e = Env::new();
+    let base = [
+        "schedule",
+        "render",
+        "--cronjob",
+        "--image",
+        "registry.example/kubectl-jointoken:0.1.0",
+        "--",
+    ];
+    let mut args = base.to_vec();
+    args.extend([
+        "--service-account",
+        "scanner",
+        "--namespace",
+        "ci",
+        "--publish",
+        "secret",
+    ]);
+    let r = e.run("kubectl-jointoken", &args);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        one_error_line(&r).contains("--publish secret needs --secret-name"),
+        "{}",
+        r.stderr
+    );
+    args.extend(["--secret-name", "scanner-kubeconfig"]);
+    let r = e.run("kubectl-jointoken", &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let docs: Vec<serde_json::Value> = r
+        .stdout
+        .split("\n---\n")
+        .map(|d| serde_saphyr::from_str(d).unwrap())
+        .collect();
+    let kinds: Vec<String> = docs
+        .iter()
+        .map(|d| {
+            format!(
+                "{}/{}",
+                d["kind"].as_str().unwrap(),
+                d["metadata"]["namespace"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ServiceAccount/kube-system",
+            "Role/kube-system",
+            "RoleBinding/kube-system",
+            "Role/ci",
+            "RoleBinding/ci",
+            "CronJob/kube-system",
+        ]
+    );
+    // No bootstrap-token rule (list/delete of any Secret); the sink's Secret (in the pod's
+    // namespace by default) by name, and create.
+    let system_rules = docs[1]["rules"].to_string();
+    assert!(!system_rules.contains("\"list\""), "{system_rules}");
+    assert!(
+        system_rules.contains("\"scanner-kubeconfig\""),
+        "{system_rules}"
+    );
+    let ci_rules = docs[3]["rules"].to_string();
+    assert!(
+        ci_rules.contains("serviceaccounts/token") && ci_rules.contains("\"scanner\""),
+        "{ci_rules}"
+    );
+    assert_eq!(
+        docs[5]["metadata"]["annotations"]["jointoken.kubectl.io/grant-namespaces"],
+        "ci"
+    );
+}
