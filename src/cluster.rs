@@ -423,9 +423,11 @@ fn describe_kube_error(err: &kube::Error, ctx: &Target) -> String {
                      check --kubeconfig, --context and --user, or refresh the credentials",
                     ctx.server, ctx.user
                 ),
+                // The apiserver's message names the verb, resource and namespace refused;
+                // the hint must not guess another one (it is not always kube-system Secrets).
                 403 => format!(
-                    "{msg} (403 Forbidden, running as {}): ask a cluster admin for RBAC on \
-                     secrets in kube-system, or use --as/--context with a privileged identity",
+                    "{msg} (403 Forbidden, running as {}): ask a cluster admin for that \
+                     permission, or use --as/--context with a privileged identity",
                     ctx.user
                 ),
                 404 => format!("{msg} (404 Not Found)"),
