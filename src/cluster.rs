@@ -3,7 +3,6 @@
 //! hand), and remembers what commands need besides the client: server, CA bundle, names.
 
 pub mod proto;
-pub mod stream;
 
 use kube::api::ListParams;
 use kube::config::{Config, KubeConfigOptions, Kubeconfig};
@@ -296,9 +295,9 @@ pub enum Page<K> {
 }
 
 /// LISTs `K` in `namespace` page by page (`lp` carries selectors and page size), asking for
-/// protobuf and decoding each item with `item` as its bytes arrive (see [`proto`] and
-/// [`stream`] for why); `page` receives the items in batches as they complete (several per
-/// page), so callers that reduce objects to small records never hold a whole page of objects. A JSON answer (a proxy or server that does not offer protobuf) is decoded with
+/// protobuf and decoding each item with `item` (see [`proto`] for why); `page` receives each
+/// page as it arrives, so callers that reduce objects to small records never hold every page
+/// at once. A JSON answer (a proxy or server that does not offer protobuf) is decoded with
 /// serde instead. For `PartialObjectMeta<_>` the apiserver is asked for a metadata-only list
 /// (`as=PartialObjectMetadataList`), so data never crosses the wire. When a continue token
 /// has expired (410 Gone between pages) the list restarts once from the beginning
@@ -326,9 +325,8 @@ where
         format!("{}, application/json", proto::MEDIA_TYPE)
     };
     // One page's request, as an owned future so the next page can be in flight (on the
-    // runtime's other worker) while this one is read: the continue token sits in the List's
-    // metadata, which protobuf puts before the items, so the next page is asked for as soon as
-    // the first bytes of this one are in, and the items are decoded as they arrive.
+    // runtime's other worker) while this one is decoded: the continue token sits in the
+    // List's metadata, which protobuf puts before the items, so it is read first.
     let fetch = |lp: ListParams| {
         let client = c.client.clone();
         let url = url.clone();
@@ -342,23 +340,24 @@ where
                 accept.as_str().try_into().expect("a valid header value"),
             );
             let res = client.send(req.map(kube::client::Body::from)).await?;
-            Ok::<_, kube::Error>((lp, res))
+            let code = res.status().as_u16();
+            let is_proto = res
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with(proto::MEDIA_TYPE));
+            let body = res.into_body().collect_bytes().await?;
+            Ok::<_, kube::Error>((lp, code, is_proto, body))
         }
     };
     let first = lp.clone();
     let mut restarted = false;
     let mut pending = Some(tokio::spawn(fetch(lp)));
     while let Some(handle) = pending.take() {
-        let (lp, res) = handle
+        let (lp, code, is_proto, body) = handle
             .await
             .map_err(|e| Error::runtime(format!("{action}: {e}")))?
             .map_err(fail)?;
-        let code = res.status().as_u16();
-        let is_proto = res
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with(proto::MEDIA_TYPE));
         if code == 410 && lp.continue_token.is_some() && !restarted {
             // The snapshot behind the continue token was compacted away: start over once.
             tracing::info!("{action}: continue token expired (410 Gone); listing again");
@@ -368,31 +367,21 @@ where
             continue;
         }
         if !(200..300).contains(&code) {
-            let body = res.into_body().collect_bytes().await.map_err(fail)?;
             return Err(fail(kube::Error::Api(
                 error_status(code, is_proto, &body).boxed(),
             )));
         }
         let bad = |e: &dyn std::fmt::Display| Error::runtime(format!("{action}: {e}"));
         if is_proto {
-            use http_body_util::BodyExt;
-            let mut decoder = stream::ListDecoder::new();
-            let mut body = res.into_body();
-            while let Some(frame) = body.frame().await {
-                let Ok(data) = frame.map_err(fail)?.into_data() else {
-                    continue; // trailers
-                };
-                let fed = decoder.feed(&data, item).map_err(|e| bad(&e))?;
-                if let Some(t) = fed.continue_token.filter(|t| !t.is_empty()) {
-                    pending = Some(tokio::spawn(fetch(lp.clone().continue_token(&t))));
-                }
-                if !fed.items.is_empty() {
-                    page(Page::Items(fed.items));
-                }
+            let next = proto::continue_token(&body).map_err(|e| bad(&e))?;
+            let more = next.filter(|t| !t.is_empty());
+            if let Some(t) = &more {
+                pending = Some(tokio::spawn(fetch(lp.clone().continue_token(t))));
             }
-            decoder.finish().map_err(|e| bad(&e))?;
+            let mut items = Vec::new();
+            proto::list(&body, item, &mut items).map_err(|e| bad(&e))?;
+            page(Page::Items(items));
         } else {
-            let body = res.into_body().collect_bytes().await.map_err(fail)?;
             let l: ObjectList<K> = serde_json::from_slice(&body).map_err(|e| bad(&e))?;
             page(Page::Items(l.items));
             if let Some(t) = l.metadata.continue_.filter(|t| !t.is_empty()) {

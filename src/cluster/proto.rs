@@ -252,6 +252,26 @@ fn unwrap(body: &[u8]) -> Result<&[u8]> {
     Err(DecodeError("envelope without an object"))
 }
 
+/// The continue token of a List body (its `ListMeta`, field 1, field 3), read without
+/// decoding the items.
+pub fn continue_token(body: &[u8]) -> Result<Option<String>> {
+    let mut f = Fields::new(unwrap(body)?);
+    while let Some((n, v)) = f.next_field()? {
+        if let (1, Value::Bytes(meta)) = (n, v) {
+            let mut m = Fields::new(meta);
+            while let Some((k, v)) = m.next_field()? {
+                if let (3, Value::Bytes(c)) = (k, v)
+                    && !c.is_empty()
+                {
+                    return Ok(Some(string(c)?));
+                }
+            }
+            return Ok(None);
+        }
+    }
+    Ok(None)
+}
+
 /// Decodes a List body: each item (field 2) through `item`; returns the continue token of
 /// its `ListMeta` (field 1), if any.
 pub fn list<T>(
