@@ -169,40 +169,9 @@ fn submit(h: &Harness, s: &Spec) -> Vec<u8> {
     req
 }
 
-/// A Node with these status.addresses (created, then its status patched, as a kubelet would).
-fn node(h: &Harness, name: &str, addresses: &[(&str, &str)]) {
-    let f = dir(h).join(format!("node-{name}.json"));
-    std::fs::write(
-        &f,
-        serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}})
-            .to_string(),
-    )
-    .unwrap();
-    h.kubectl(&["create", "-f", f.to_str().unwrap()]).ok();
-    let addrs: Vec<Value> = addresses
-        .iter()
-        .map(|(t, a)| serde_json::json!({"type": t, "address": a}))
-        .collect();
-    let patch = serde_json::json!({"status": {"addresses": addrs}}).to_string();
-    h.kubectl(&[
-        "patch",
-        "node",
-        name,
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        &patch,
-    ])
-    .ok();
-}
-
-fn csr_json(h: &Harness, name: &str) -> Value {
-    serde_json::from_str(&h.kubectl(&["get", "csr", name, "-o", "json"]).ok().stdout).unwrap()
-}
-
 /// The condition types of a CSR, in order (`Approved`, `Denied`, …).
 fn conditions(h: &Harness, name: &str) -> Vec<String> {
-    csr_json(h, name)["status"]["conditions"]
+    h.csr(name)["status"]["conditions"]
         .as_array()
         .map(|c| {
             c.iter()
@@ -247,7 +216,7 @@ fn a_valid_serving_csr_is_approved_and_issued_with_the_sans_asked() {
     let Some(h) = harness() else { return };
     let _l = lock();
     let n = unique("node-ok-");
-    node(&h, &n, &[("InternalIP", "192.0.2.10"), ("Hostname", &n)]);
+    h.node(&n, &[("InternalIP", "192.0.2.10"), ("Hostname", &n)]);
     let s = Spec::serving(&n, &format!("DNS:{n},IP:192.0.2.10"));
     submit(&h, &s);
     let out = approve(&h, &[&s.name, "-o", "json"]).ok();
@@ -263,7 +232,7 @@ fn a_valid_serving_csr_is_approved_and_issued_with_the_sans_asked() {
     );
     // Issued by the real signer, for exactly what was asked.
     let cert = wait_for(30, || {
-        csr_json(&h, &s.name)["status"]["certificate"]
+        h.csr(&s.name)["status"]["certificate"]
             .as_str()
             .map(String::from)
     })
@@ -296,7 +265,7 @@ fn a_valid_serving_csr_is_approved_and_issued_with_the_sans_asked() {
     );
     assert!(text.contains("TLS Web Server Authentication"), "{text}");
     assert!(text.contains(&format!("CN = system:node:{n}")), "{text}");
-    let cond = &csr_json(&h, &s.name)["status"]["conditions"][0];
+    let cond = &h.csr(&s.name)["status"]["conditions"][0];
     assert_eq!(cond["reason"], "KubectlJointokenApprove");
     // Approving again does nothing: it is no longer pending.
     let again = approve(&h, &[&s.name, "-o", "json"]);
@@ -311,9 +280,8 @@ fn hostile_csrs_are_refused_with_the_reason_and_never_approved() {
     rbac(&h);
     let n = unique("node-h-");
     let other = unique("node-o-");
-    node(&h, &n, &[("InternalIP", "192.0.2.20"), ("Hostname", &n)]);
-    node(
-        &h,
+    h.node(&n, &[("InternalIP", "192.0.2.20"), ("Hostname", &n)]);
+    h.node(
         &other,
         &[("InternalIP", "192.0.2.21"), ("Hostname", &other)],
     );
@@ -420,7 +388,7 @@ fn hostile_csrs_are_refused_with_the_reason_and_never_approved() {
     args.extend(["--deny", &masters.name]);
     approve(&h, &args);
     for (s, want) in &cases {
-        let v = csr_json(&h, &s.name);
+        let v = h.csr(&s.name);
         let conds = v["status"]["conditions"].as_array().unwrap();
         assert_eq!(conds.len(), 1, "{}", s.name);
         assert_eq!(conds[0]["type"], "Denied");
@@ -439,7 +407,7 @@ fn a_denied_csr_asked_again_is_not_approved() {
     let Some(h) = harness() else { return };
     let _l = lock();
     let n = unique("node-d-");
-    node(&h, &n, &[("InternalIP", "192.0.2.30"), ("Hostname", &n)]);
+    h.node(&n, &[("InternalIP", "192.0.2.30"), ("Hostname", &n)]);
     let s = Spec::serving(&n, &format!("DNS:{n}"));
     let req = submit(&h, &s);
     h.kubectl(&["certificate", "deny", &s.name]).ok();
@@ -538,7 +506,7 @@ fn two_controllers_racing_approve_each_csr_exactly_once_and_fail_over() {
     let Some(h) = harness() else { return };
     let _l = lock();
     let n = unique("node-w-");
-    node(&h, &n, &[("InternalIP", "192.0.2.40"), ("Hostname", &n)]);
+    h.node(&n, &[("InternalIP", "192.0.2.40"), ("Hostname", &n)]);
     let lease = unique("e2e-approve-");
     let a = spawn_watch(&h, &lease, "replica-a");
     let b = spawn_watch(&h, &lease, "replica-b");
@@ -599,7 +567,7 @@ fn two_one_shot_runs_at_once_approve_each_csr_exactly_once() {
     let Some(h) = harness() else { return };
     let _l = lock();
     let n = unique("node-r-");
-    node(&h, &n, &[("InternalIP", "192.0.2.50"), ("Hostname", &n)]);
+    h.node(&n, &[("InternalIP", "192.0.2.50"), ("Hostname", &n)]);
     let names = batch(&h, &n, "192.0.2.50", 30, "e2e-oneshot-");
     let kids: Vec<_> = (0..2)
         .map(|_| {
@@ -667,7 +635,7 @@ fn bootstrap_client_csrs_need_a_live_token_and_a_new_node_name() {
     let out = approve(&h, &[&good.name, "-o", "json"]).ok();
     assert_eq!(items(&out)[0]["action"], "approved", "{}", out.stdout);
     assert!(
-        wait_for(30, || csr_json(&h, &good.name)["status"]["certificate"]
+        wait_for(30, || h.csr(&good.name)["status"]["certificate"]
             .as_str()
             .map(|_| ()))
         .is_some()
@@ -735,7 +703,7 @@ fn bootstrap_client_csrs_need_a_live_token_and_a_new_node_name() {
     );
     // A live token asking for a registered node's identity: refused unless --allow-rejoin.
     let taken = unique("taken-");
-    node(&h, &taken, &[("InternalIP", "192.0.2.60")]);
+    h.node(&taken, &[("InternalIP", "192.0.2.60")]);
     let rejoin = client(&id, &taken);
     submit(&h, &rejoin);
     let out = approve(&h, &[&rejoin.name, "-o", "json"]);
@@ -877,7 +845,7 @@ fn the_in_cluster_approver_is_valid_and_least_privilege() {
     }
     // And it is enough: the service account itself approves a valid CSR.
     let n = unique("node-sa-");
-    node(&h, &n, &[("InternalIP", "192.0.2.70"), ("Hostname", &n)]);
+    h.node(&n, &[("InternalIP", "192.0.2.70"), ("Hostname", &n)]);
     let s = Spec::serving(&n, &format!("DNS:{n},IP:192.0.2.70"));
     submit(&h, &s);
     let out = h.ours(&["approve", &s.name, "--as", sa, "-o", "json"]).ok();

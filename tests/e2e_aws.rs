@@ -236,15 +236,6 @@ fn deliver_tags_each_instance_with_its_own_bound_token_and_is_idempotent() {
     assert_eq!(r["calls"]["ec2"], 1, "{r}");
 }
 
-/// A free loopback port.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// amazon-ec2-metadata-mock answering as instance `id`; killed on drop.
 struct Imds {
     child: Child,
@@ -268,7 +259,7 @@ fn imds_as(a: &Aws, id: &str) -> Imds {
             .to_string(),
     )
     .unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let child = Command::new(a.bin.join("ec2-metadata-mock"))
         .args(["-n", "127.0.0.1", "-p", &port.to_string(), "--imdsv2", "-c"])
         .arg(&cfg)

@@ -330,44 +330,13 @@ fn deb_paths(deb: &Path) -> Vec<String> {
 
 /// An AppRole that may write (and read back) one KV v2 path; returns (role-id, secret-id).
 fn approle(h: &Harness, name: &str, path: &str) -> (String, String) {
-    let _ = h.bao(&["auth", "enable", "approle"]); // "already in use" after the first run
-    let dir = tempfile::tempdir().unwrap();
-    let policy = dir.path().join("p.hcl");
-    std::fs::write(
-        &policy,
-        format!(
+    h.approle(
+        name,
+        &format!(
             "path \"secret/data/{path}\" {{ capabilities = [\"create\", \"update\", \"read\"] }}\n\
              path \"secret/metadata/{path}\" {{ capabilities = [\"read\", \"update\"] }}\n"
         ),
     )
-    .unwrap();
-    h.bao(&["policy", "write", name, policy.to_str().unwrap()])
-        .ok();
-    h.bao(&[
-        "write",
-        &format!("auth/approle/role/{name}"),
-        &format!("token_policies={name}"),
-        "token_ttl=10m",
-    ])
-    .ok();
-    let role_id = h
-        .bao(&[
-            "read",
-            "-field=role_id",
-            &format!("auth/approle/role/{name}/role-id"),
-        ])
-        .ok()
-        .stdout;
-    let secret_id = h
-        .bao(&[
-            "write",
-            "-f",
-            "-field=secret_id",
-            &format!("auth/approle/role/{name}/secret-id"),
-        ])
-        .ok()
-        .stdout;
-    (role_id.trim().to_string(), secret_id.trim().to_string())
 }
 
 /// Removes what one run left on the shared harness (its tokens, Lease and Vault path), also

@@ -84,13 +84,9 @@ fn csrs_of(h: &Harness, id: &str) -> Vec<Value> {
         .collect()
 }
 
-fn csr_json(h: &Harness, name: &str) -> Value {
-    json(&h.kubectl(&["get", "csr", name, "-o", "json"]).ok().stdout)
-}
-
 /// The condition types of a CSR, in order.
 fn conditions(h: &Harness, name: &str) -> Vec<String> {
-    csr_json(h, name)["status"]["conditions"]
+    h.csr(name)["status"]["conditions"]
         .as_array()
         .map(|c| {
             c.iter()
@@ -214,7 +210,7 @@ fn a_real_kubelet_waits_for_approve_watch_and_a_taken_name_is_refused() {
         "{asked_groups}"
     );
     std::thread::sleep(Duration::from_secs(5));
-    let v = csr_json(&h, &name);
+    let v = h.csr(&name);
     assert!(
         v["status"]["conditions"].is_null() && v["status"]["certificate"].is_null(),
         "csr/{name} did not stay pending without an approver: {}",
@@ -233,14 +229,14 @@ fn a_real_kubelet_waits_for_approve_watch_and_a_taken_name_is_refused() {
     let mut b = replica(&h, dir, &lease, "replica-b");
     let logs = |a: &Proc, b: &Proc| format!("replica-a:\n{}\nreplica-b:\n{}", a.tail(), b.tail());
     let cert = wait_for(60, || {
-        csr_json(&h, &name)["status"]["certificate"]
+        h.csr(&name)["status"]["certificate"]
             .as_str()
             .map(String::from)
     })
     .unwrap_or_else(|| {
         panic!(
             "csr/{name} was not approved and issued in 60s: {}\n{}",
-            csr_json(&h, &name)["status"],
+            h.csr(&name)["status"],
             logs(&a, &b)
         )
     });
@@ -252,7 +248,7 @@ fn a_real_kubelet_waits_for_approve_watch_and_a_taken_name_is_refused() {
     });
     // Give a straggling replica time to do something wrong, then look again.
     std::thread::sleep(Duration::from_secs(3));
-    let v = csr_json(&h, &name);
+    let v = h.csr(&name);
     let conds = v["status"]["conditions"].as_array().unwrap();
     assert_eq!(conds.len(), 1, "{}", v["status"]);
     assert_eq!(conds[0]["type"], "Approved");
@@ -335,7 +331,7 @@ fn a_real_kubelet_waits_for_approve_watch_and_a_taken_name_is_refused() {
             .starts_with(&format!("rejoin: Node {node} is already registered")),
         "{item}"
     );
-    let v = csr_json(&h, &name2);
+    let v = h.csr(&name2);
     assert!(
         v["status"]["conditions"].is_null() && v["status"]["certificate"].is_null(),
         "csr/{name2} was touched: {}",

@@ -203,7 +203,7 @@ impl NodeSide {
         })
         .unwrap_or_else(|| panic!("containerd made no socket in 30s:\n{}", containerd.tail()));
 
-        let port = free_port();
+        let port = common::free_port();
         let (kubeconfig, cert_dir, root_dir) = (
             dir.join("kubelet.conf"),
             dir.join("pki"),
@@ -305,14 +305,6 @@ impl Drop for NodeSide {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Deletes what the test made in the cluster (nodes, CSRs, the token), also on a failed
 /// assert, so the other e2e binaries sharing the harness find no stray NotReady Node, pending
 /// CSR or extra token.
@@ -346,10 +338,6 @@ impl Drop for ClusterObjects<'_> {
             ]);
         }
     }
-}
-
-fn csr_json(h: &Harness, name: &str) -> Value {
-    json(&h.kubectl(&["get", "csr", name, "-o", "json"]).ok().stdout)
 }
 
 /// `kubectl get csr NAME`'s CONDITION column (`Pending`, `Approved,Issued`, …).
@@ -570,7 +558,7 @@ fn a_real_kubelet_on_containerd_gets_its_serving_certificate_from_approve_only()
 
     // Nothing else approves it: still Pending a while later, and the kubelet serves nothing.
     std::thread::sleep(Duration::from_secs(6));
-    assert!(untouched(&csr_json(&h, &real)), "csr/{real} was touched");
+    assert!(untouched(&h.csr(&real)), "csr/{real} was touched");
     assert_eq!(condition_column(&h, &real), "Pending");
     let before = node.served();
     assert!(
@@ -585,7 +573,13 @@ fn a_real_kubelet_on_containerd_gets_its_serving_certificate_from_approve_only()
     );
 
     // Hostile variants of the same CSR, made by openssl, sent with the node's own certificate.
-    node_with_addresses(&h, dir, &other);
+    h.node(
+        &other,
+        &[
+            ("InternalIP", "198.51.100.254"),
+            ("Hostname", other.as_str()),
+        ],
+    );
     objects.nodes.push(other.clone());
     let ok = format!("DNS:{name},IP:{ip}");
     let mut b = [0u8; 1];
@@ -646,7 +640,7 @@ fn a_real_kubelet_on_containerd_gets_its_serving_certificate_from_approve_only()
     for v in &variants {
         submit_as_node(&h, &node, dir, v);
         objects.csrs.push(v.name.clone());
-        let spec = &csr_json(&h, &v.name)["spec"];
+        let spec = &h.csr(&v.name)["spec"];
         assert_eq!(
             spec["username"],
             format!("system:node:{name}").as_str(),
@@ -684,7 +678,7 @@ fn a_real_kubelet_on_containerd_gets_its_serving_certificate_from_approve_only()
             .map(|c| c["rule"].as_str().unwrap())
             .collect();
         assert_eq!(failed, [v.rule], "{}: {it}", v.name);
-        assert!(untouched(&csr_json(&h, &v.name)), "{} was touched", v.name);
+        assert!(untouched(&h.csr(&v.name)), "{} was touched", v.name);
         assert_eq!(condition_column(&h, &v.name), "Pending");
     }
 
@@ -693,13 +687,13 @@ fn a_real_kubelet_on_containerd_gets_its_serving_certificate_from_approve_only()
     let it = &json(&out.stdout)["items"][0];
     assert_eq!(it["action"], "approved", "{it}");
     let issued = wait_for(60, || {
-        csr_json(&h, &real)["status"]["certificate"]
+        h.csr(&real)["status"]["certificate"]
             .as_str()
             .map(String::from)
     })
     .unwrap_or_else(|| panic!("csr/{real} was not issued in 60s"));
     let issued = String::from_utf8(b64.decode(issued).unwrap()).unwrap();
-    let v = csr_json(&h, &real);
+    let v = h.csr(&real);
     assert_eq!(
         v["status"]["conditions"][0]["reason"], "KubectlJointokenApprove",
         "{}",
@@ -755,37 +749,10 @@ fn a_real_kubelet_on_containerd_gets_its_serving_certificate_from_approve_only()
 
     // The hostile variants stayed unapproved throughout.
     for v in &variants {
-        assert!(untouched(&csr_json(&h, &v.name)), "{} was touched", v.name);
+        assert!(untouched(&h.csr(&v.name)), "{} was touched", v.name);
     }
     drop(node);
     drop(addr);
     drop(objects);
     eprintln!("serving proof took {:?}", start.elapsed());
-}
-
-/// Another Node (made by kubectl, as a kubelet would have it) whose name a hostile CSR claims.
-fn node_with_addresses(h: &Harness, dir: &Path, name: &str) {
-    let f = dir.join(format!("node-{name}.json"));
-    std::fs::write(
-        &f,
-        serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}})
-            .to_string(),
-    )
-    .unwrap();
-    h.kubectl(&["create", "-f", path(&f)]).ok();
-    let patch = serde_json::json!({"status": {"addresses": [
-        {"type": "InternalIP", "address": "198.51.100.254"},
-        {"type": "Hostname", "address": name},
-    ]}})
-    .to_string();
-    h.kubectl(&[
-        "patch",
-        "node",
-        name,
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        &patch,
-    ])
-    .ok();
 }

@@ -112,39 +112,11 @@ fn has_token_shape(s: &str) -> bool {
 /// Enables AppRole once per harness and makes a role with `policy` (HCL); returns the
 /// role-id and secret-id files.
 fn approle(h: &Harness, dir: &Path, name: &str, policy: &str) -> (PathBuf, PathBuf) {
-    let _ = h.bao(&["auth", "enable", "approle"]); // "already in use" on later calls
-    let pfile = dir.join(format!("{name}.hcl"));
-    std::fs::write(&pfile, policy).unwrap();
-    h.bao(&["policy", "write", name, pfile.to_str().unwrap()])
-        .ok();
-    h.bao(&[
-        "write",
-        &format!("auth/approle/role/{name}"),
-        &format!("token_policies={name}"),
-        "token_ttl=10m",
-    ])
-    .ok();
-    let role_id = h
-        .bao(&[
-            "read",
-            "-field=role_id",
-            &format!("auth/approle/role/{name}/role-id"),
-        ])
-        .ok()
-        .stdout;
-    let secret_id = h
-        .bao(&[
-            "write",
-            "-f",
-            "-field=secret_id",
-            &format!("auth/approle/role/{name}/secret-id"),
-        ])
-        .ok()
-        .stdout;
+    let (role_id, secret_id) = h.approle(name, policy);
     let r = dir.join(format!("{name}.role-id"));
     let s = dir.join(format!("{name}.secret-id"));
-    std::fs::write(&r, role_id.trim()).unwrap();
-    std::fs::write(&s, secret_id.trim()).unwrap();
+    std::fs::write(&r, role_id).unwrap();
+    std::fs::write(&s, secret_id).unwrap();
     (r, s)
 }
 

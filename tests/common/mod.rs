@@ -163,6 +163,77 @@ impl Harness {
         self.run(&self.bin.join("bao"), args, &[])
     }
 
+    /// A Node with these `status.addresses` ((type, address) pairs), made by kubectl and its
+    /// status patched, as a kubelet would have it.
+    pub fn node(&self, name: &str, addresses: &[(&str, &str)]) {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("node.json");
+        std::fs::write(
+            &f,
+            serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}})
+                .to_string(),
+        )
+        .unwrap();
+        self.kubectl(&["create", "-f", f.to_str().unwrap()]).ok();
+        let addrs: Vec<serde_json::Value> = addresses
+            .iter()
+            .map(|(t, a)| serde_json::json!({"type": t, "address": a}))
+            .collect();
+        let patch = serde_json::json!({"status": {"addresses": addrs}}).to_string();
+        self.kubectl(&[
+            "patch",
+            "node",
+            name,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &patch,
+        ])
+        .ok();
+    }
+
+    /// A CSR as kubectl shows it (`-o json`).
+    pub fn csr(&self, name: &str) -> serde_json::Value {
+        let out = self.kubectl(&["get", "csr", name, "-o", "json"]).ok();
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("csr/{name}: {e}"))
+    }
+
+    /// Enables AppRole (once per harness) and makes role `name` with `policy` (HCL), through
+    /// the bao CLI; returns its (role-id, secret-id).
+    pub fn approle(&self, name: &str, policy: &str) -> (String, String) {
+        let _ = self.bao(&["auth", "enable", "approle"]); // "already in use" on later calls
+        let dir = tempfile::tempdir().unwrap();
+        let pfile = dir.path().join(format!("{name}.hcl"));
+        std::fs::write(&pfile, policy).unwrap();
+        self.bao(&["policy", "write", name, pfile.to_str().unwrap()])
+            .ok();
+        self.bao(&[
+            "write",
+            &format!("auth/approle/role/{name}"),
+            &format!("token_policies={name}"),
+            "token_ttl=10m",
+        ])
+        .ok();
+        let role_id = self
+            .bao(&[
+                "read",
+                "-field=role_id",
+                &format!("auth/approle/role/{name}/role-id"),
+            ])
+            .ok()
+            .stdout;
+        let secret_id = self
+            .bao(&[
+                "write",
+                "-f",
+                "-field=secret_id",
+                &format!("auth/approle/role/{name}/secret-id"),
+            ])
+            .ok()
+            .stdout;
+        (role_id.trim().to_string(), secret_id.trim().to_string())
+    }
+
     /// `kubectl auth whoami -o json` with only a bearer token (no admin credentials).
     pub fn whoami_with_token(&self, token: &str) -> Out {
         let ca = self.ca.display().to_string();
@@ -184,6 +255,15 @@ impl Harness {
             &[],
         )
     }
+}
+
+/// A free port on 127.0.0.1 (for a peer started by a test).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Every token secret seen on any stdout in this test binary (ours, kubeadm's, bao's), so the
