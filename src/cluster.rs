@@ -513,6 +513,32 @@ mod tests {
         (addr, seen)
     }
 
+    /// A 403 names what the apiserver refused and as whom, and does not guess another
+    /// permission (it once always said "secrets in kube-system").
+    #[test]
+    fn a_forbidden_answer_keeps_the_servers_words_and_guesses_nothing() {
+        let target = Target {
+            server: "https://127.0.0.1:6443".into(),
+            cluster_name: "kubernetes".into(),
+            user: "system:serviceaccount:kube-system:x".into(),
+            ca_certs: Vec::new(),
+            default_namespace: "default".into(),
+        };
+        let status = kube::core::Status::failure(
+            "secrets \"s\" is forbidden: User \"x\" cannot get resource \"secrets\" in the namespace \"ci\"",
+            "Forbidden",
+        )
+        .with_code(403);
+        let text = describe_kube_error(&kube::Error::Api(status.boxed()), &target);
+        assert!(text.contains("in the namespace \"ci\""), "{text}");
+        assert!(
+            text.contains("running as system:serviceaccount:kube-system:x"),
+            "{text}"
+        );
+        assert!(!text.contains("kube-system, or"), "{text}");
+        assert!(text.ends_with("ask a cluster admin for that permission, or use --as/--context with a privileged identity"), "{text}");
+    }
+
     #[tokio::test]
     async fn an_expired_continue_token_restarts_the_list_once_without_duplicates() {
         let (addr, seen) = gone_server();

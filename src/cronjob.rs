@@ -309,6 +309,33 @@ mod tests {
         );
     }
 
+    /// Join-token mode with a Secret sink: the job may also read back (get) exactly that
+    /// Secret, which the unscoped bootstrap-token rule does not allow (it once could not).
+    #[test]
+    fn a_secret_sink_in_join_mode_may_be_read_back() {
+        let g = Grants {
+            service_account: None,
+            secret_sink: Some(("kube-system".into(), "join-record".into())),
+        };
+        let o = objects(NAME, "0 */8 * * *", "img:1", "lease-x", &[], &g);
+        assert_eq!(o.roles.len(), 1);
+        let rules = o.roles[0].0.rules.clone().unwrap();
+        let sink = rules
+            .iter()
+            .find(|r| r.resource_names.as_deref() == Some(&["join-record".to_string()][..]))
+            .expect("a rule for the sink's Secret");
+        assert!(sink.verbs.contains(&"get".to_string()), "{sink:?}");
+        // The bootstrap-token rule already allows create there: no second, broader one.
+        let creates = rules
+            .iter()
+            .filter(|r| {
+                r.verbs.contains(&"create".to_string())
+                    && r.resources.as_deref() == Some(&["secrets".to_string()][..])
+            })
+            .count();
+        assert_eq!(creates, 1);
+    }
+
     /// Service-account mode: no bootstrap-token Secrets at all; the token of exactly that
     /// account and the sink's one Secret, each in its namespace, listed on the CronJob.
     #[test]
