@@ -58,22 +58,28 @@ pub fn config_to_args(text: &str, path: &Path) -> Result<Vec<String>> {
 /// Parses `flags` as `schedule run` would; the error is clap's first line (naming the flag),
 /// without its `error: ` prefix.
 pub(super) fn check_run_flags(flags: &[String]) -> std::result::Result<(), String> {
+    parse_run_flags(flags).map(drop)
+}
+
+/// Parses stored run flags as `kubectl-jointoken schedule run FLAGS…` would; the error is
+/// clap's first line without its `error: ` prefix.
+pub(super) fn parse_run_flags(
+    flags: &[String],
+) -> std::result::Result<crate::commands::Cli, String> {
     let mut probe = vec![
         "kubectl-jointoken".to_string(),
         "schedule".into(),
         "run".into(),
     ];
     probe.extend(flags.iter().cloned());
-    <crate::commands::Cli as clap::Parser>::try_parse_from(&probe)
-        .map(|_| ())
-        .map_err(|e| {
-            let msg = e.to_string();
-            msg.lines()
-                .next()
-                .unwrap_or("")
-                .trim_start_matches("error: ")
-                .to_string()
-        })
+    <crate::commands::Cli as clap::Parser>::try_parse_from(&probe).map_err(|e| {
+        let msg = e.to_string();
+        msg.lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ")
+            .to_string()
+    })
 }
 
 /// The long flag names `schedule run` takes (what a config key may be).

@@ -112,10 +112,8 @@ fn cronjob_objects(i: &InstallArgs) -> Result<crate::cronjob::Objects> {
 /// What the run flags make the job touch, for its Roles. In the pod the context's namespace
 /// is the pod's own (kube-system), so that is where `-n` and the Secret sink default.
 fn grants(run_flags: &[String]) -> Result<crate::cronjob::Grants> {
-    let mut argv = vec!["kubectl-jointoken", "schedule", "run"];
-    argv.extend(run_flags.iter().map(String::as_str));
-    let cli = <crate::commands::Cli as clap::Parser>::try_parse_from(&argv)
-        .map_err(|e| Error::usage(format!("invalid run flags after --: {}", e.kind())))?;
+    let cli = super::config::parse_run_flags(run_flags)
+        .map_err(|first| Error::usage(format!("invalid run flags after --: {first}")))?;
     let crate::commands::Command::Schedule(s) = cli.command else {
         return Err(Error::usage("invalid run flags after --"));
     };
