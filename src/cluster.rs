@@ -295,24 +295,30 @@ pub enum Page<K> {
 }
 
 /// LISTs `K` in `namespace` page by page (`lp` carries selectors and page size), asking for
-/// protobuf and decoding each item with `item` (see [`proto`] for why); `page` receives each
-/// page as it arrives, so callers that reduce objects to small records never hold every page
-/// at once. A JSON answer (a proxy or server that does not offer protobuf) is decoded with
-/// serde instead. For `PartialObjectMeta<_>` the apiserver is asked for a metadata-only list
-/// (`as=PartialObjectMetadataList`), so data never crosses the wire. When a continue token
-/// has expired (410 Gone between pages) the list restarts once from the beginning
+/// protobuf and decoding each item with `item` while the body arrives (see [`proto`] for why,
+/// and [`proto::ListDecoder`]); `page` receives the items of each chunk, so callers that reduce
+/// objects to small records never hold a page, let alone the body, at once. The next page is
+/// asked for as soon as the current one's continue token has arrived (it precedes the items),
+/// so it is in flight while this one is read. A JSON answer (a proxy or server that does not
+/// offer protobuf) is read whole and decoded with serde, each object through `from_json`. For
+/// `PartialObjectMeta<_>` the apiserver is asked for a metadata-only list
+/// (`as=PartialObjectMetadataList`), so data never crosses the wire. When a continue token has
+/// expired (410 Gone between pages) the list restarts once from the beginning
 /// ([`Page::Restart`]). `action` starts the error message ("cannot list bootstrap tokens").
-pub async fn list_pages<K>(
+pub async fn list_pages<K, T>(
     c: &Cluster,
     namespace: &str,
     lp: ListParams,
-    item: fn(&[u8]) -> std::result::Result<K, proto::DecodeError>,
+    item: fn(&[u8]) -> std::result::Result<T, proto::DecodeError>,
+    from_json: fn(K) -> T,
     action: &str,
-    mut page: impl FnMut(Page<K>),
+    mut page: impl FnMut(Page<T>),
 ) -> Result<()>
 where
     K: kube::Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + DeserializeOwned,
 {
+    use http_body_util::BodyExt;
+
     let url = K::url_path(&(), Some(namespace));
     let fail = |e: kube::Error| kube_error(action, e, &c.target);
     let accept = if K::metadata_api() {
@@ -324,9 +330,8 @@ where
     } else {
         format!("{}, application/json", proto::MEDIA_TYPE)
     };
-    // One page's request, as an owned future so the next page can be in flight (on the
-    // runtime's other worker) while this one is decoded: the continue token sits in the
-    // List's metadata, which protobuf puts before the items, so it is read first.
+    // One page's request up to its response headers, as an owned future so the next page can
+    // be in flight (on the runtime's other worker) while this one's body is read.
     let fetch = |lp: ListParams| {
         let client = c.client.clone();
         let url = url.clone();
@@ -346,47 +351,63 @@ where
                 .get("content-type")
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with(proto::MEDIA_TYPE));
-            let body = res.into_body().collect_bytes().await?;
-            Ok::<_, kube::Error>((lp, code, is_proto, body))
+            Ok::<_, kube::Error>((lp, code, is_proto, res.into_body()))
         }
     };
     let first = lp.clone();
     let mut restarted = false;
     let mut pending = Some(tokio::spawn(fetch(lp)));
     while let Some(handle) = pending.take() {
-        let (lp, code, is_proto, body) = handle
+        let (lp, code, is_proto, mut body) = handle
             .await
             .map_err(|e| Error::runtime(format!("{action}: {e}")))?
             .map_err(fail)?;
-        if code == 410 && lp.continue_token.is_some() && !restarted {
-            // The snapshot behind the continue token was compacted away: start over once.
-            tracing::info!("{action}: continue token expired (410 Gone); listing again");
-            restarted = true;
-            page(Page::Restart);
-            pending = Some(tokio::spawn(fetch(first.clone())));
-            continue;
-        }
-        if !(200..300).contains(&code) {
-            return Err(fail(kube::Error::Api(
-                error_status(code, is_proto, &body).boxed(),
-            )));
-        }
         let bad = |e: &dyn std::fmt::Display| Error::runtime(format!("{action}: {e}"));
-        if is_proto {
-            let next = proto::continue_token(&body).map_err(|e| bad(&e))?;
-            let more = next.filter(|t| !t.is_empty());
-            if let Some(t) = &more {
-                pending = Some(tokio::spawn(fetch(lp.clone().continue_token(t))));
+        if !(200..300).contains(&code) || !is_proto {
+            let body = body.collect_bytes().await.map_err(fail)?;
+            if code == 410 && lp.continue_token.is_some() && !restarted {
+                // The snapshot behind the continue token was compacted away: start over once.
+                tracing::info!("{action}: continue token expired (410 Gone); listing again");
+                restarted = true;
+                page(Page::Restart);
+                pending = Some(tokio::spawn(fetch(first.clone())));
+                continue;
             }
-            let mut items = Vec::new();
-            proto::list(&body, item, &mut items).map_err(|e| bad(&e))?;
-            page(Page::Items(items));
-        } else {
+            if !(200..300).contains(&code) {
+                return Err(fail(kube::Error::Api(
+                    error_status(code, is_proto, &body).boxed(),
+                )));
+            }
             let l: ObjectList<K> = serde_json::from_slice(&body).map_err(|e| bad(&e))?;
-            page(Page::Items(l.items));
+            page(Page::Items(l.items.into_iter().map(from_json).collect()));
             if let Some(t) = l.metadata.continue_.filter(|t| !t.is_empty()) {
                 pending = Some(tokio::spawn(fetch(lp.continue_token(&t))));
             }
+            continue;
+        }
+        let mut dec = proto::ListDecoder::new();
+        let mut items = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(fail)?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            dec.feed(&data, item, &mut items).map_err(|e| bad(&e))?;
+            if pending.is_none()
+                && dec.meta_seen()
+                && let Some(t) = dec.continue_token()
+            {
+                pending = Some(tokio::spawn(fetch(lp.clone().continue_token(t))));
+            }
+            if !items.is_empty() {
+                page(Page::Items(std::mem::take(&mut items)));
+            }
+        }
+        let cont = dec.finish().map_err(|e| bad(&e))?;
+        if pending.is_none()
+            && let Some(t) = cont
+        {
+            pending = Some(tokio::spawn(fetch(lp.clone().continue_token(&t))));
         }
     }
     Ok(())
@@ -560,6 +581,7 @@ mod tests {
             "kube-system",
             ListParams::default().limit(1),
             proto::secret,
+            std::convert::identity,
             "listing",
             |p: Page<k8s_openapi::api::core::v1::Secret>| match p {
                 Page::Items(items) => {

@@ -215,6 +215,25 @@ pub fn cell(s: &str, max: usize) -> String {
     out
 }
 
+/// Characters in a cell (runes, as kubectl's tabwriter counts); ASCII, the usual case, is its
+/// length.
+fn width(c: &str) -> usize {
+    if c.is_ascii() {
+        c.len()
+    } else {
+        c.chars().count()
+    }
+}
+
+/// Whether a cell holds a control character (`char::is_control`: C0, DEL, C1).
+fn has_control(c: &str) -> bool {
+    if c.is_ascii() {
+        c.bytes().any(|b| b < 0x20 || b == 0x7f)
+    } else {
+        c.chars().any(char::is_control)
+    }
+}
+
 /// kubectl's plain columns: no borders, three spaces between columns, no trailing blanks.
 /// Widths count characters, as the tabwriter behind kubectl and kubeadm counts runes. Written
 /// by hand rather than with a table crate: a 10,000-token list then costs one pass over the
@@ -234,14 +253,14 @@ pub fn columns(headers: &[&str], rows: Vec<Vec<String>>, no_headers: bool) -> St
     let mut rows = rows;
     for r in rows.iter_mut() {
         for c in r.iter_mut() {
-            if c.chars().any(char::is_control) {
+            if has_control(c) {
                 *c = cell(c, usize::MAX);
             }
         }
     }
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
+            *w = (*w).max(width(c));
         }
     }
     let line_len: usize = widths.iter().sum::<usize>() + 3 * n + 1;
@@ -251,7 +270,7 @@ pub fn columns(headers: &[&str], rows: Vec<Vec<String>>, no_headers: bool) -> St
         for (i, (c, w)) in cells.zip(&widths).enumerate() {
             out.push_str(c);
             if i + 1 < n {
-                let pad = w - c.chars().count() + 3;
+                let pad = w - width(c) + 3;
                 out.extend(std::iter::repeat_n(' ', pad));
             }
         }

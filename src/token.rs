@@ -273,7 +273,28 @@ impl TokenSpec {
 
 /// RFC 3339 UTC with whole seconds, e.g. `2026-11-23T08:00:00Z`.
 pub fn format_expiration(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    // strftime's result, written directly: `list` formats one per row, and parsing the format
+    // string each time was a fifth of a 10,000-token table (docs/PERFORMANCE.md).
+    let dt = jiff::tz::Offset::UTC.to_datetime(t);
+    let year = dt.year();
+    if !(0..=9999).contains(&year) {
+        return t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    }
+    let mut b = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, v: i32, width: usize| {
+        let mut v = v;
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, i32::from(year), 4);
+    put(5, i32::from(dt.month()), 2);
+    put(8, i32::from(dt.day()), 2);
+    put(11, i32::from(dt.hour()), 2);
+    put(14, i32::from(dt.minute()), 2);
+    put(17, i32::from(dt.second()), 2);
+    String::from_utf8(b.to_vec()).expect("ASCII digits")
 }
 
 /// When a token expires, as read from a Secret.
@@ -379,13 +400,35 @@ pub struct TokenRecord {
 impl TokenRecord {
     /// Decodes a Secret of the bootstrap-token type. Never fails: problems are recorded.
     pub fn from_secret(secret: &Secret) -> Self {
-        let name = secret.metadata.name.clone().unwrap_or_default();
-        let empty = BTreeMap::new();
-        let data = secret.data.as_ref().unwrap_or(&empty);
-        let get = |k: &str| {
-            data.get(k)
-                .map(|v| String::from_utf8_lossy(&v.0).into_owned())
-        };
+        let data: Vec<(&str, &[u8])> = secret
+            .data
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.0.as_slice()))
+            .collect();
+        Self::from_parts(
+            secret.metadata.name.clone().unwrap_or_default(),
+            secret.metadata.uid.clone(),
+            secret.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            secret.metadata.labels.clone().unwrap_or_default(),
+            &data,
+        )
+    }
+
+    /// Decodes a bootstrap-token Secret given as its parts: the data entries as raw bytes, in
+    /// any order (a LIST decoded in place hands them over without building a Secret). A key
+    /// given twice counts once, the last one, as a map would keep it.
+    pub fn from_parts(
+        name: String,
+        uid: Option<String>,
+        created: Option<Timestamp>,
+        labels: BTreeMap<String, String>,
+        data: &[(&str, &[u8])],
+    ) -> Self {
+        // Later entries replace earlier ones (protobuf map semantics); one small node for the
+        // usual eight keys, and no quadratic scan however many a hostile Secret carries.
+        let data: BTreeMap<&str, &[u8]> = data.iter().copied().collect();
+        let get = |k: &str| data.get(k).map(|v| String::from_utf8_lossy(v).into_owned());
         let mut problems = Vec::new();
         let id = match get("token-id") {
             Some(raw) => match TokenId::parse(&raw) {
@@ -435,7 +478,7 @@ impl TokenRecord {
             .iter()
             .filter_map(|(k, v)| {
                 let u = k.strip_prefix("usage-bootstrap-")?;
-                (v.0 == b"true").then(|| u.to_string())
+                (*v == b"true").then(|| u.to_string())
             })
             .collect();
         usages.sort();
@@ -455,15 +498,15 @@ impl TokenRecord {
         }
         TokenRecord {
             name,
-            uid: secret.metadata.uid.clone(),
+            uid,
             id,
             token,
             expires,
             usages,
             groups,
             description: get("description").filter(|d| !d.is_empty()),
-            created: secret.metadata.creation_timestamp.as_ref().map(|t| t.0),
-            labels: secret.metadata.labels.clone().unwrap_or_default(),
+            created,
+            labels,
             problems,
         }
     }

@@ -53,3 +53,13 @@ proptest::proptest! {
         proptest::prop_assert_eq!(r.description, spec.description.filter(|d| !d.is_empty()));
     }
 }
+
+proptest::proptest! {
+    /// The hand-written formatter writes exactly what strftime writes, over every year it
+    /// handles and past both ends.
+    #[test]
+    fn expiration_formatting_matches_strftime(secs in -62_167_219_200i64..253_402_300_800) {
+        let t = Timestamp::from_second(secs).unwrap();
+        proptest::prop_assert_eq!(format_expiration(t), t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+    }
+}

@@ -241,3 +241,25 @@ proptest::proptest! {
         proptest::prop_assert_eq!(parse_expiration(&format_expiration(t)), Some(t));
     }
 }
+
+#[test]
+fn parts_decode_as_the_secret_does_and_a_repeated_key_counts_once() {
+    let s = spec().to_secret();
+    let from_secret = TokenRecord::from_secret(&s);
+    let mut data: Vec<(&str, &[u8])> = s
+        .data
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str(), v.0.as_slice()))
+        .collect();
+    // Wire order is not map order.
+    data.reverse();
+    let parts =
+        TokenRecord::from_parts(from_secret.name.clone(), None, None, BTreeMap::new(), &data);
+    assert_eq!(format!("{parts:?}"), format!("{from_secret:?}"));
+    // A key sent twice (protobuf map entries can repeat): the last one counts, once.
+    data.push(("usage-bootstrap-signing", b"false"));
+    data.push(("usage-bootstrap-authentication", b"true"));
+    let again = TokenRecord::from_parts(parts.name.clone(), None, None, BTreeMap::new(), &data);
+    assert_eq!(again.usages, ["authentication"]);
+}

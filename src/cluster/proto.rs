@@ -252,52 +252,322 @@ fn unwrap(body: &[u8]) -> Result<&[u8]> {
     Err(DecodeError("envelope without an object"))
 }
 
-/// The continue token of a List body (its `ListMeta`, field 1, field 3), read without
-/// decoding the items.
-pub fn continue_token(body: &[u8]) -> Result<Option<String>> {
-    let mut f = Fields::new(unwrap(body)?);
-    while let Some((n, v)) = f.next_field()? {
-        if let (1, Value::Bytes(meta)) = (n, v) {
-            let mut m = Fields::new(meta);
-            while let Some((k, v)) = m.next_field()? {
-                if let (3, Value::Bytes(c)) = (k, v)
-                    && !c.is_empty()
-                {
-                    return Ok(Some(string(c)?));
-                }
-            }
-            return Ok(None);
-        }
-    }
-    Ok(None)
-}
-
-/// Decodes a List body: each item (field 2) through `item`; returns the continue token of
-/// its `ListMeta` (field 1), if any.
+/// Decodes a whole List body: each item (field 2) through `item`; returns the continue token
+/// of its `ListMeta` (field 1), if any. The same decoder as a streamed body
+/// ([`ListDecoder`]), fed at once.
 pub fn list<T>(
     body: &[u8],
     item: impl Fn(&[u8]) -> Result<T>,
     out: &mut Vec<T>,
 ) -> Result<Option<String>> {
-    let mut cont = None;
-    let mut f = Fields::new(unwrap(body)?);
+    let mut d = ListDecoder::new();
+    d.feed(body, item, out)?;
+    d.finish()
+}
+
+/// A Secret read in place: every string and value borrows the response body, so a LIST of
+/// thousands of tokens allocates only what the caller keeps (see `store`, which turns each
+/// into a token record). Fields no command reads are skipped, `managedFields` included.
+#[derive(Debug, Default)]
+pub struct SecretView<'a> {
+    /// `metadata.name`.
+    pub name: &'a str,
+    /// `metadata.uid`.
+    pub uid: Option<&'a str>,
+    /// `metadata.resourceVersion`.
+    pub resource_version: Option<&'a str>,
+    /// `metadata.creationTimestamp`.
+    pub created: Option<k8s_openapi::jiff::Timestamp>,
+    /// `metadata.labels`, in wire order.
+    pub labels: Vec<(&'a str, &'a str)>,
+    /// `metadata.annotations`, in wire order.
+    pub annotations: Vec<(&'a str, &'a str)>,
+    /// `data`, raw values, in wire order.
+    pub data: Vec<(&'a str, &'a [u8])>,
+}
+
+fn str_ref(b: &[u8]) -> Result<&str> {
+    std::str::from_utf8(b).map_err(|_| DecodeError("string field is not UTF-8"))
+}
+
+fn entry_ref(b: &[u8]) -> Result<(&str, &[u8])> {
+    let (mut k, mut v) = ("", &b[..0]);
+    let mut f = Fields::new(b);
+    while let Some((n, val)) = f.next_field()? {
+        match (n, val) {
+            (1, Value::Bytes(x)) => k = str_ref(x)?,
+            (2, Value::Bytes(x)) => v = x,
+            _ => {}
+        }
+    }
+    Ok((k, v))
+}
+
+/// A `v1.Secret` as a [`SecretView`] (same fields and rules as [`secret`]).
+pub fn secret_view(b: &[u8]) -> Result<SecretView<'_>> {
+    let mut s = SecretView::default();
+    let mut f = Fields::new(b);
     while let Some((n, v)) = f.next_field()? {
         match (n, v) {
             (1, Value::Bytes(meta)) => {
                 let mut m = Fields::new(meta);
                 while let Some((k, v)) = m.next_field()? {
-                    if let (3, Value::Bytes(c)) = (k, v)
-                        && !c.is_empty()
-                    {
-                        cont = Some(string(c)?);
+                    match (k, v) {
+                        (1, Value::Bytes(x)) => s.name = str_ref(x)?,
+                        (5, Value::Bytes(x)) => s.uid = Some(str_ref(x)?),
+                        (6, Value::Bytes(x)) => s.resource_version = Some(str_ref(x)?),
+                        (8, Value::Bytes(x)) => s.created = Some(time(x)?.0),
+                        (11, Value::Bytes(x)) => {
+                            let (k, v) = entry_ref(x)?;
+                            s.labels.push((k, str_ref(v)?));
+                        }
+                        (12, Value::Bytes(x)) => {
+                            let (k, v) = entry_ref(x)?;
+                            s.annotations.push((k, str_ref(v)?));
+                        }
+                        _ => {}
                     }
                 }
             }
-            (2, Value::Bytes(x)) => out.push(item(x)?),
+            (2, Value::Bytes(x)) => s.data.push(entry_ref(x)?),
             _ => {}
         }
     }
-    Ok(cont)
+    Ok(s)
+}
+
+/// The largest single field a streamed List may carry. The apiserver stores objects of at most
+/// ~1.5 MiB (etcd's request limit); anything claiming more is refused instead of buffered.
+const MAX_FIELD: usize = 16 << 20;
+
+/// Where a [`ListDecoder`] is in the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Before the `k8s\0` prefix.
+    Magic,
+    /// In the `runtime.Unknown` envelope, before its `raw` field.
+    Envelope,
+    /// In the List message (`raw`), with this many of its bytes not yet consumed.
+    List(usize),
+    /// After the List: the envelope's remaining fields.
+    Trailer,
+}
+
+/// A varint at the start of `b`: `Ok(None)` when `b` ends before it does.
+fn peek_varint(b: &[u8]) -> Result<Option<(u64, usize)>> {
+    let mut v = 0u64;
+    for (i, &byte) in b.iter().enumerate().take(10) {
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte < 0x80 {
+            return Ok(Some((v, i + 1)));
+        }
+    }
+    if b.len() >= 10 {
+        Err(DecodeError("varint longer than 10 bytes"))
+    } else {
+        Ok(None)
+    }
+}
+
+/// One whole field at the start of `b`: (number, value, bytes it spans), or `Ok(None)` when
+/// `b` does not hold all of it yet.
+fn peek_field(b: &[u8]) -> Result<Option<(u64, Value<'_>, usize)>> {
+    let Some((key, k)) = peek_varint(b)? else {
+        return Ok(None);
+    };
+    let rest = &b[k..];
+    let (v, n) = match key & 7 {
+        0 => match peek_varint(rest)? {
+            Some((x, n)) => (Value::Varint(x), n),
+            None => return Ok(None),
+        },
+        1 | 5 => {
+            let n = if key & 7 == 1 { 8 } else { 4 };
+            if rest.len() < n {
+                return Ok(None);
+            }
+            (Value::Fixed, n)
+        }
+        2 => {
+            let Some((len, h)) = peek_varint(rest)? else {
+                return Ok(None);
+            };
+            let len = usize::try_from(len)
+                .ok()
+                .filter(|&l| l <= MAX_FIELD)
+                .ok_or(DecodeError("a field larger than 16 MiB"))?;
+            if rest.len() - h < len {
+                return Ok(None);
+            }
+            (Value::Bytes(&rest[h..h + len]), h + len)
+        }
+        _ => return Err(DecodeError("unsupported wire type")),
+    };
+    Ok(Some((key >> 3, v, k + n)))
+}
+
+/// Decodes a protobuf List body while it arrives, chunk by chunk: each item is decoded as soon
+/// as its bytes are complete, so decoding overlaps the transfer (the apiserver streams large
+/// lists) and the body is never held whole — only the item in progress is buffered. The
+/// List's metadata (with the continue token) precedes the items on the wire.
+#[derive(Debug)]
+pub struct ListDecoder {
+    stage: Stage,
+    /// Bytes of an incomplete field carried over to the next chunk.
+    carry: Vec<u8>,
+    cont: Option<String>,
+    meta_seen: bool,
+}
+
+impl Default for ListDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ListDecoder {
+    /// A decoder at the start of a body.
+    pub fn new() -> Self {
+        ListDecoder {
+            stage: Stage::Magic,
+            carry: Vec::new(),
+            cont: None,
+            meta_seen: false,
+        }
+    }
+
+    /// Whether the List's metadata has been read (then [`continue_token`](Self::continue_token)
+    /// is final).
+    pub fn meta_seen(&self) -> bool {
+        self.meta_seen
+    }
+
+    /// The List's continue token, if it has one (known once [`meta_seen`](Self::meta_seen)).
+    pub fn continue_token(&self) -> Option<&str> {
+        self.cont.as_deref()
+    }
+
+    /// Feeds the next chunk of the body; items completed by it go through `item` into `out`.
+    pub fn feed<T>(
+        &mut self,
+        chunk: &[u8],
+        item: impl Fn(&[u8]) -> Result<T>,
+        out: &mut Vec<T>,
+    ) -> Result<()> {
+        if self.carry.is_empty() {
+            // The common case: parse straight from the chunk, keep only its incomplete tail.
+            let used = self.consume(chunk, &item, out)?;
+            self.carry.extend_from_slice(&chunk[used..]);
+        } else {
+            let mut buf = std::mem::take(&mut self.carry);
+            buf.extend_from_slice(chunk);
+            let used = self.consume(&buf, &item, out)?;
+            buf.drain(..used);
+            self.carry = buf;
+        }
+        Ok(())
+    }
+
+    /// Ends the body: an error when it stopped inside the List or a field.
+    pub fn finish(self) -> Result<Option<String>> {
+        match self.stage {
+            Stage::Trailer if self.carry.is_empty() => Ok(self.cont),
+            Stage::Magic | Stage::Envelope => Err(DecodeError("envelope without an object")),
+            _ => Err(DecodeError("the body ends inside the list")),
+        }
+    }
+
+    /// Consumes every whole field at the start of `b`; returns how many bytes it used.
+    fn consume<T>(
+        &mut self,
+        b: &[u8],
+        item: &impl Fn(&[u8]) -> Result<T>,
+        out: &mut Vec<T>,
+    ) -> Result<usize> {
+        let mut pos = 0;
+        loop {
+            match self.stage {
+                Stage::Magic => {
+                    let have = &b[pos..];
+                    if have.len() < MAGIC.len() {
+                        if !MAGIC.starts_with(have) {
+                            return Err(DecodeError("missing the k8s protobuf prefix"));
+                        }
+                        return Ok(pos);
+                    }
+                    if &have[..MAGIC.len()] != MAGIC {
+                        return Err(DecodeError("missing the k8s protobuf prefix"));
+                    }
+                    pos += MAGIC.len();
+                    self.stage = Stage::Envelope;
+                }
+                Stage::Envelope => {
+                    let have = &b[pos..];
+                    let Some((key, k)) = peek_varint(have)? else {
+                        return Ok(pos);
+                    };
+                    if key == (2 << 3 | 2) {
+                        // `raw`: enter the List without waiting for all of it.
+                        let Some((len, h)) = peek_varint(&have[k..])? else {
+                            return Ok(pos);
+                        };
+                        let len =
+                            usize::try_from(len).map_err(|_| DecodeError("length out of range"))?;
+                        pos += k + h;
+                        self.stage = if len == 0 {
+                            self.meta_seen = true;
+                            Stage::Trailer
+                        } else {
+                            Stage::List(len)
+                        };
+                        continue;
+                    }
+                    match peek_field(have)? {
+                        Some((_, _, n)) => pos += n,
+                        None => return Ok(pos),
+                    }
+                }
+                Stage::List(left) => {
+                    let have = &b[pos..];
+                    let window = &have[..have.len().min(left)];
+                    let Some((n, v, used)) = peek_field(window)? else {
+                        if have.len() >= left {
+                            // All of the List is here and its last field is cut short.
+                            return Err(DecodeError("field runs past the end of its message"));
+                        }
+                        return Ok(pos);
+                    };
+                    match (n, v) {
+                        (1, Value::Bytes(meta)) => {
+                            let mut m = Fields::new(meta);
+                            while let Some((k, v)) = m.next_field()? {
+                                if let (3, Value::Bytes(c)) = (k, v)
+                                    && !c.is_empty()
+                                {
+                                    self.cont = Some(string(c)?);
+                                }
+                            }
+                            self.meta_seen = true;
+                        }
+                        (2, Value::Bytes(x)) => out.push(item(x)?),
+                        _ => {}
+                    }
+                    pos += used;
+                    self.stage = if used == left {
+                        // A List always carries its ListMeta, but an empty one may be omitted.
+                        self.meta_seen = true;
+                        Stage::Trailer
+                    } else {
+                        Stage::List(left - used)
+                    };
+                }
+                Stage::Trailer => match peek_field(&b[pos..])? {
+                    Some((_, _, n)) => pos += n,
+                    None => return Ok(pos),
+                },
+            }
+        }
+    }
 }
 
 /// A `meta.v1.Status` error body: (code, reason, message).
@@ -450,6 +720,137 @@ mod tests {
         assert!(out[0].data.is_none());
     }
 
+    /// A List body of `n` Secrets (the second page's continue token in its metadata).
+    fn list_body(n: usize) -> Vec<u8> {
+        let mut lm = Vec::new();
+        bytes(2, b"123", &mut lm);
+        bytes(3, b"next-page", &mut lm);
+        let mut raw = Vec::new();
+        bytes(1, &lm, &mut raw);
+        for _ in 0..n {
+            bytes(2, &secret_message(), &mut raw);
+        }
+        envelope(&raw)
+    }
+
+    fn names(items: &[Secret]) -> Vec<String> {
+        items
+            .iter()
+            .map(|s| s.metadata.name.clone().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_streamed_body_decodes_the_same_whatever_the_chunks() {
+        let body = list_body(3);
+        let mut whole = Vec::new();
+        assert_eq!(
+            list(&body, secret, &mut whole).unwrap().as_deref(),
+            Some("next-page")
+        );
+        assert_eq!(whole.len(), 3);
+        // Every split into two chunks, and byte by byte.
+        for cut in 0..=body.len() {
+            let mut d = ListDecoder::new();
+            let mut out = Vec::new();
+            d.feed(&body[..cut], secret, &mut out).unwrap();
+            d.feed(&body[cut..], secret, &mut out).unwrap();
+            assert_eq!(
+                d.finish().unwrap().as_deref(),
+                Some("next-page"),
+                "cut {cut}"
+            );
+            assert_eq!(names(&out), names(&whole), "cut {cut}");
+        }
+        let mut d = ListDecoder::new();
+        let mut out = Vec::new();
+        let mut seen_meta_at = None;
+        for (i, b) in body.iter().enumerate() {
+            d.feed(std::slice::from_ref(b), secret, &mut out).unwrap();
+            if seen_meta_at.is_none() && d.meta_seen() {
+                seen_meta_at = Some((i, out.len()));
+                assert_eq!(d.continue_token(), Some("next-page"));
+            }
+        }
+        assert_eq!(d.finish().unwrap().as_deref(), Some("next-page"));
+        assert_eq!(out.len(), 3);
+        // The continue token is known before the first item: the next page can be asked for.
+        assert_eq!(seen_meta_at.map(|(_, items)| items), Some(0));
+    }
+
+    #[test]
+    fn a_streamed_body_hands_out_items_as_they_complete() {
+        let body = list_body(2);
+        let one = secret_message().len();
+        let mut d = ListDecoder::new();
+        let mut out = Vec::new();
+        // The envelope ends with an empty contentEncoding (2 bytes) after the List: everything
+        // but the List's last byte hands out the first item, not the second.
+        let list_end = body.len() - 2;
+        d.feed(&body[..list_end - 1], secret, &mut out).unwrap();
+        assert_eq!(out.len(), 1);
+        assert!(one > 100, "the second item is still incomplete");
+        d.feed(&body[list_end - 1..], secret, &mut out).unwrap();
+        assert_eq!(out.len(), 2);
+        d.finish().unwrap();
+    }
+
+    #[test]
+    fn a_streamed_body_cut_short_or_lying_about_sizes_is_an_error() {
+        let body = list_body(2);
+        // Up to the List's end (the envelope's empty trailing field carries nothing).
+        for cut in 0..body.len() - 2 {
+            let mut d = ListDecoder::new();
+            let mut out = Vec::new();
+            let fed = d.feed(&body[..cut], secret, &mut out);
+            assert!(
+                fed.is_err() || d.finish().is_err(),
+                "a body cut at {cut} of {} must not pass as complete",
+                body.len()
+            );
+        }
+        // An item claiming 1 GiB is refused, not buffered.
+        let mut raw = Vec::new();
+        varint(2 << 3 | 2, &mut raw);
+        varint(1 << 30, &mut raw);
+        let mut env = MAGIC.to_vec();
+        varint(2 << 3 | 2, &mut env);
+        varint((1 << 30) + 8, &mut env);
+        env.extend(&raw);
+        let mut d = ListDecoder::new();
+        let mut out = Vec::new();
+        assert_eq!(
+            d.feed(&env, secret, &mut out).unwrap_err(),
+            DecodeError("a field larger than 16 MiB")
+        );
+        // Not protobuf at all.
+        let mut d = ListDecoder::new();
+        assert!(d.feed(b"{\"kind\"", secret, &mut out).is_err());
+    }
+
+    #[test]
+    fn secret_views_borrow_what_records_need() {
+        let m = secret_message();
+        let v = secret_view(&m).unwrap();
+        assert_eq!(v.name, "bootstrap-token-abcdef");
+        assert_eq!(v.uid, Some("uid-1"));
+        assert_eq!(v.resource_version, Some("42"));
+        assert_eq!(v.created.unwrap().as_second(), 1_795_000_000);
+        assert_eq!(v.labels, [("app", "rotate")]);
+        assert_eq!(v.annotations, [("note", "x")]);
+        assert_eq!(
+            v.data,
+            [
+                ("token-id", b"abcdef".as_slice()),
+                ("token-secret", b"0123456789abcdef".as_slice())
+            ]
+        );
+        // The same fields as the owned decoder.
+        let s = secret(&m).unwrap();
+        assert_eq!(s.metadata.name.as_deref(), Some(v.name));
+        assert_eq!(s.data.unwrap().len(), v.data.len());
+    }
+
     #[test]
     fn decodes_status_errors() {
         let mut st = Vec::new();
@@ -492,6 +893,67 @@ mod props {
             with_magic.extend_from_slice(&b);
             let _ = list(&with_magic, secret, &mut out);
             let _ = status(&with_magic);
+            let _ = secret_view(&b);
         }
+
+        /// A valid body split anywhere decodes to the same items as the whole body.
+        #[test]
+        fn any_chunking_decodes_the_same(cuts in proptest::collection::vec(0usize..2000, 0..6)) {
+            let body = tests_body();
+            let mut whole = Vec::new();
+            list(&body, secret, &mut whole).unwrap();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (body.len() + 1)).collect();
+            cuts.sort();
+            let mut d = ListDecoder::new();
+            let mut out = Vec::new();
+            let mut at = 0;
+            for c in cuts.into_iter().chain([body.len()]) {
+                d.feed(&body[at..c], secret, &mut out).unwrap();
+                at = c;
+            }
+            proptest::prop_assert!(d.finish().is_ok());
+            proptest::prop_assert_eq!(out.len(), whole.len());
+        }
+    }
+
+    /// Four Secrets of a few hundred bytes each in one List body.
+    fn tests_body() -> Vec<u8> {
+        fn bytes(field: u64, b: &[u8], out: &mut Vec<u8>) {
+            let mut v = field << 3 | 2;
+            while v >= 0x80 {
+                out.push((v as u8) | 0x80);
+                v >>= 7;
+            }
+            out.push(v as u8);
+            let mut n = b.len() as u64;
+            while n >= 0x80 {
+                out.push((n as u8) | 0x80);
+                n >>= 7;
+            }
+            out.push(n as u8);
+            out.extend_from_slice(b);
+        }
+        let mut raw = Vec::new();
+        bytes(1, b"", &mut raw);
+        for i in 0..4u8 {
+            let mut meta = Vec::new();
+            bytes(1, format!("bootstrap-token-abcde{i}").as_bytes(), &mut meta);
+            bytes(17, &[b'm'; 300], &mut meta);
+            let mut s = Vec::new();
+            bytes(1, &meta, &mut s);
+            raw.push(0x12);
+            let mut n = s.len() as u64;
+            while n >= 0x80 {
+                raw.push((n as u8) | 0x80);
+                n >>= 7;
+            }
+            raw.push(n as u8);
+            raw.extend(s);
+        }
+        let mut u = Vec::new();
+        bytes(2, &raw, &mut u);
+        let mut body = MAGIC.to_vec();
+        body.extend(u);
+        body
     }
 }

@@ -137,7 +137,11 @@ pub async fn dispatch(cli: Cli) -> Result<String> {
         }
         Command::List(a) => {
             let report = list::run(g, &a).await?;
-            output::render(&report, &a.output)
+            let text = output::render(&report, &a.output);
+            // The records are not needed again and the process ends next: freeing 10,000 of
+            // them one by one cost ~2 ms of a list's ~80 (nothing in them is zeroised on drop).
+            std::mem::forget(report);
+            text
         }
         Command::Prune(a) => {
             let report = prune::run(g, &a).await?;
