@@ -534,6 +534,124 @@ mod tests {
         (addr, seen)
     }
 
+    /// A protobuf apiserver stand-in that streams each List body in small chunks
+    /// (`Transfer-Encoding: chunked`, 97 bytes each, flushed one by one): page one (a, b) with
+    /// continue token `c1`, then page two (c). With `cut`, page two's connection closes after
+    /// that many bytes of its body, as a dying apiserver or proxy would.
+    fn streaming_server(cut: Option<usize>) -> String {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = format!("http://{}", l.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for s in l.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let mut r = BufReader::new(s.try_clone().unwrap());
+                    let mut line = String::new();
+                    if r.read_line(&mut line).is_err() {
+                        return;
+                    }
+                    loop {
+                        let mut h = String::new();
+                        if r.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                            break;
+                        }
+                    }
+                    let second = line.contains("continue=c1");
+                    let body = if second {
+                        proto::test_secret_list(&["c"], None)
+                    } else {
+                        proto::test_secret_list(&["a", "b"], Some("c1"))
+                    };
+                    let send = match cut {
+                        Some(n) if second => &body[..n],
+                        _ => &body[..],
+                    };
+                    let mut s = s;
+                    let _ = write!(
+                        s,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.kubernetes.protobuf\r\n\
+                         Transfer-Encoding: chunked\r\n\r\n"
+                    );
+                    for c in send.chunks(97) {
+                        let _ = write!(s, "{:x}\r\n", c.len());
+                        let _ = s.write_all(c);
+                        let _ = s.write_all(b"\r\n");
+                        let _ = s.flush();
+                    }
+                    if cut.is_none() || !second {
+                        let _ = s.write_all(b"0\r\n\r\n");
+                    }
+                    // Dropping the socket closes it: mid-body when cut.
+                });
+            }
+        });
+        addr
+    }
+
+    fn plain_cluster(addr: &str) -> Cluster {
+        let config = kube::Config::new(addr.parse().unwrap());
+        Cluster {
+            client: kube::Client::try_from(config).unwrap(),
+            target: Target {
+                server: addr.to_string(),
+                cluster_name: "t".into(),
+                user: "t".into(),
+                ca_certs: vec![],
+                default_namespace: "default".into(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_streamed_protobuf_list_is_read_page_by_page_in_small_chunks() {
+        let c = plain_cluster(&streaming_server(None));
+        let mut names: Vec<String> = Vec::new();
+        list_pages(
+            &c,
+            "kube-system",
+            ListParams::default().limit(2),
+            proto::secret,
+            std::convert::identity,
+            "listing",
+            |p: Page<k8s_openapi::api::core::v1::Secret>| {
+                if let Page::Items(items) = p {
+                    names.extend(items.into_iter().filter_map(|s| s.metadata.name))
+                }
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(names, ["a", "b", "c"]);
+    }
+
+    /// A body that stops inside the List (connection closed mid-stream) fails the whole list:
+    /// never a shorter list that looks complete (prune would then miss tokens).
+    #[tokio::test]
+    async fn a_list_cut_off_mid_stream_is_an_error_not_a_shorter_list() {
+        let whole = proto::test_secret_list(&["c"], None).len();
+        for cut in [5, whole / 2, whole - 5] {
+            let c = plain_cluster(&streaming_server(Some(cut)));
+            let mut got = 0;
+            let e = list_pages(
+                &c,
+                "kube-system",
+                ListParams::default().limit(2),
+                proto::secret,
+                std::convert::identity,
+                "cannot list bootstrap tokens",
+                |p: Page<k8s_openapi::api::core::v1::Secret>| {
+                    if let Page::Items(items) = p {
+                        got += items.len();
+                    }
+                },
+            )
+            .await
+            .expect_err("a cut-off body must fail the list");
+            let text = e.to_string();
+            assert!(text.contains("cannot list bootstrap tokens"), "{text}");
+            assert!(got <= 2, "cut at {cut}: {got} items");
+        }
+    }
+
     /// A 403 names what the apiserver refused and as whom, and does not guess another
     /// permission (it once always said "secrets in kube-system").
     #[test]

@@ -585,6 +585,47 @@ pub fn status(body: &[u8]) -> Result<(u16, String, String)> {
     Ok((code, reason, message))
 }
 
+/// A protobuf SecretList body for tests elsewhere in the crate: Secrets named `names` (with a
+/// `managedFields` block each, so items are a few hundred bytes), and `cont` as continue token.
+#[cfg(test)]
+pub(crate) fn test_secret_list(names: &[&str], cont: Option<&str>) -> Vec<u8> {
+    fn bytes(field: u64, b: &[u8], out: &mut Vec<u8>) {
+        let mut put = |mut v: u64| {
+            while v >= 0x80 {
+                out.push((v as u8) | 0x80);
+                v >>= 7;
+            }
+            out.push(v as u8);
+        };
+        put(field << 3 | 2);
+        put(b.len() as u64);
+        out.extend_from_slice(b);
+    }
+    let mut lm = Vec::new();
+    if let Some(c) = cont {
+        bytes(3, c.as_bytes(), &mut lm);
+    }
+    let mut raw = Vec::new();
+    bytes(1, &lm, &mut raw);
+    for n in names {
+        let mut meta = Vec::new();
+        bytes(1, n.as_bytes(), &mut meta);
+        bytes(5, format!("u-{n}").as_bytes(), &mut meta);
+        bytes(17, &[b'm'; 300], &mut meta);
+        let mut s = Vec::new();
+        bytes(1, &meta, &mut s);
+        bytes(3, b"bootstrap.kubernetes.io/token", &mut s);
+        bytes(2, &s, &mut raw);
+    }
+    let mut u = Vec::new();
+    bytes(2, &raw, &mut u);
+    bytes(3, b"", &mut u);
+    bytes(4, b"", &mut u);
+    let mut body = MAGIC.to_vec();
+    body.extend(u);
+    body
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
