@@ -394,7 +394,6 @@ where
             };
             dec.feed(&data, item, &mut items).map_err(|e| bad(&e))?;
             if pending.is_none()
-                && dec.meta_seen()
                 && let Some(t) = dec.continue_token()
             {
                 pending = Some(tokio::spawn(fetch(lp.clone().continue_token(t))));
@@ -403,12 +402,8 @@ where
                 page(Page::Items(std::mem::take(&mut items)));
             }
         }
-        let cont = dec.finish().map_err(|e| bad(&e))?;
-        if pending.is_none()
-            && let Some(t) = cont
-        {
-            pending = Some(tokio::spawn(fetch(lp.clone().continue_token(&t))));
-        }
+        // A continue token was acted on as soon as it arrived (above).
+        dec.finish().map_err(|e| bad(&e))?;
     }
     Ok(())
 }
@@ -473,6 +468,19 @@ mod tests {
     use std::io::{BufRead, BufReader, Write};
     use std::net::TcpListener;
 
+    /// Reads one request's head (no body: the stand-ins only get GETs); its request line.
+    fn request_line(s: &std::net::TcpStream) -> Option<String> {
+        let mut r = BufReader::new(s.try_clone().ok()?);
+        let mut line = String::new();
+        r.read_line(&mut line).ok()?;
+        loop {
+            let mut h = String::new();
+            if r.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                return Some(line);
+            }
+        }
+    }
+
     /// A fault-injecting apiserver stand-in (plain HTTP, JSON): page one of a Secret list with
     /// a continue token, then 410 Gone for that token (the snapshot was compacted), then, on
     /// the restarted list, both Secrets in one page. Records what was asked.
@@ -484,17 +492,9 @@ mod tests {
         std::thread::spawn(move || {
             let mut lists = 0;
             for s in l.incoming().flatten() {
-                let mut r = BufReader::new(s.try_clone().unwrap());
-                let mut line = String::new();
-                if r.read_line(&mut line).is_err() {
+                let Some(line) = request_line(&s) else {
                     continue;
-                }
-                loop {
-                    let mut h = String::new();
-                    if r.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
-                        break;
-                    }
-                }
+                };
                 let path = line.split(' ').nth(1).unwrap_or("").to_string();
                 log.lock().unwrap().push(path.clone());
                 let secret = |n: &str| {
@@ -544,17 +544,9 @@ mod tests {
         std::thread::spawn(move || {
             for s in l.incoming().flatten() {
                 std::thread::spawn(move || {
-                    let mut r = BufReader::new(s.try_clone().unwrap());
-                    let mut line = String::new();
-                    if r.read_line(&mut line).is_err() {
+                    let Some(line) = request_line(&s) else {
                         return;
-                    }
-                    loop {
-                        let mut h = String::new();
-                        if r.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
-                            break;
-                        }
-                    }
+                    };
                     let second = line.contains("continue=c1");
                     let body = if second {
                         proto::test_secret_list(&["c"], None)
@@ -681,17 +673,7 @@ mod tests {
     #[tokio::test]
     async fn an_expired_continue_token_restarts_the_list_once_without_duplicates() {
         let (addr, seen) = gone_server();
-        let config = kube::Config::new(addr.parse().unwrap());
-        let c = Cluster {
-            client: kube::Client::try_from(config).unwrap(),
-            target: Target {
-                server: addr.clone(),
-                cluster_name: "t".into(),
-                user: "t".into(),
-                ca_certs: vec![],
-                default_namespace: "default".into(),
-            },
-        };
+        let c = plain_cluster(&addr);
         let mut names: Vec<String> = Vec::new();
         let mut restarts = 0;
         list_pages(

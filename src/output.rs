@@ -192,7 +192,7 @@ pub const MAX_CELL: usize = 60;
 /// rows, ANSI/OSC escapes that would reach the terminal) shown escaped, and at most `max`
 /// characters (`…` marks a cut).
 pub fn cell(s: &str, max: usize) -> String {
-    let clean = !s.chars().any(char::is_control) && s.chars().count() <= max;
+    let clean = !has_control(s) && width(s) <= max;
     if clean {
         return s.to_string();
     }
@@ -354,6 +354,15 @@ mod tests {
             proptest::prop_assert!(!c.chars().any(char::is_control));
             let t = columns(&["A", "B"], vec![vec![s.clone(), "x".into()]], true);
             proptest::prop_assert_eq!(t.lines().count(), 1);
+        }
+    }
+
+    proptest::proptest! {
+        /// The ASCII fast paths agree with the character-based definitions.
+        #[test]
+        fn widths_and_control_checks_match_their_definitions(s in "\\PC*|[\\x00-\\x7f]{0,40}|[\\x00-\\u{a0}é]{0,40}") {
+            proptest::prop_assert_eq!(width(&s), s.chars().count());
+            proptest::prop_assert_eq!(has_control(&s), s.chars().any(char::is_control));
         }
     }
 

@@ -298,14 +298,7 @@ fn a_real_kubelet_waits_for_approve_watch_and_a_taken_name_is_refused() {
             "the kubelet registered no Node (exited on the missing runtime: {}): creating node/{node}",
             exited.is_some()
         );
-        let f = dir.join("node.json");
-        std::fs::write(
-            &f,
-            serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": node}})
-                .to_string(),
-        )
-        .unwrap();
-        h.kubectl(&["create", "-f", f.to_str().unwrap()]).ok();
+        h.node(&node, &[]);
     }
 
     // A second real kubelet, same token, the registered node's name: refused by the rule.

@@ -51,6 +51,25 @@ fn whoami_kubeconfig(h: &Harness, kubeconfig: &Path) -> String {
         .to_string()
 }
 
+/// The `kubeconfig` key of Secret `ns/name`, read with kubectl and decoded.
+fn secret_kubeconfig(h: &Harness, ns: &str, name: &str) -> Vec<u8> {
+    use base64::Engine;
+    let got = h
+        .kubectl(&[
+            "-n",
+            ns,
+            "get",
+            "secret",
+            name,
+            "-o",
+            "jsonpath={.data.kubeconfig}",
+        ])
+        .ok();
+    base64::engine::general_purpose::STANDARD
+        .decode(got.stdout.trim())
+        .unwrap()
+}
+
 fn bao_json(h: &Harness, args: &[&str]) -> serde_json::Value {
     let out = h.bao(args).ok();
     serde_json::from_str(&out.stdout)
@@ -465,23 +484,8 @@ fn file_and_secret_sinks_and_a_join_record_is_never_overwritten() {
     std::fs::write(&kc, rec["kubeconfig"].as_str().unwrap()).unwrap();
     assert_eq!(whoami_kubeconfig(&h, &kc), user);
     // The Secret, read with kubectl: the same record.
-    let got = h
-        .kubectl(&[
-            "-n",
-            &ns,
-            "get",
-            "secret",
-            &secret,
-            "-o",
-            "jsonpath={.data.kubeconfig}",
-        ])
-        .ok();
-    use base64::Engine;
-    let text = base64::engine::general_purpose::STANDARD
-        .decode(got.stdout.trim())
-        .unwrap();
     let kc2 = tmp.path().join("from-secret.kubeconfig");
-    std::fs::write(&kc2, text).unwrap();
+    std::fs::write(&kc2, secret_kubeconfig(&h, &ns, &secret)).unwrap();
     assert_eq!(whoami_kubeconfig(&h, &kc2), user);
 
     // A path that holds a bootstrap token's join record is not a service account's to take.
@@ -638,26 +642,8 @@ fn a_service_account_cronjob_may_renew_exactly_that_token() {
     let out = ours(&h, &run, &[]).ok();
     let user = format!("system:serviceaccount:{ns}:{sa}");
     assert_eq!(out.stdout, format!("{user}\n"), "{}", out.stderr);
-    let got = h
-        .kubectl(&[
-            "-n",
-            &ns,
-            "get",
-            "secret",
-            &secret,
-            "-o",
-            "jsonpath={.data.kubeconfig}",
-        ])
-        .ok();
-    use base64::Engine;
     let kc = tmp.path().join("renewed.kubeconfig");
-    std::fs::write(
-        &kc,
-        base64::engine::general_purpose::STANDARD
-            .decode(got.stdout.trim())
-            .unwrap(),
-    )
-    .unwrap();
+    std::fs::write(&kc, secret_kubeconfig(&h, &ns, &secret)).unwrap();
     assert_eq!(whoami_kubeconfig(&h, &kc), user);
     // Uninstall finds the Role in the other namespace through the CronJob's annotation.
     ours(

@@ -114,16 +114,8 @@ fn string(b: &[u8]) -> Result<String> {
 
 /// A `map<string, V>` entry: (key, raw value).
 fn entry(b: &[u8]) -> Result<(String, &[u8])> {
-    let (mut k, mut v) = (String::new(), &b[..0]);
-    let mut f = Fields::new(b);
-    while let Some((n, val)) = f.next_field()? {
-        match (n, val) {
-            (1, Value::Bytes(x)) => k = string(x)?,
-            (2, Value::Bytes(x)) => v = x,
-            _ => {}
-        }
-    }
-    Ok((k, v))
+    let (k, v) = entry_ref(b)?;
+    Ok((k.to_string(), v))
 }
 
 fn string_map(into: &mut Option<BTreeMap<String, String>>, b: &[u8]) -> Result<()> {
@@ -253,8 +245,9 @@ fn unwrap(body: &[u8]) -> Result<&[u8]> {
 }
 
 /// Decodes a whole List body: each item (field 2) through `item`; returns the continue token
-/// of its `ListMeta` (field 1), if any. The same decoder as a streamed body
-/// ([`ListDecoder`]), fed at once.
+/// of its `ListMeta` (field 1), if any. The streamed decoder ([`ListDecoder`]) fed at once:
+/// the reference the chunked decodes are compared with in tests.
+#[cfg(test)]
 pub fn list<T>(
     body: &[u8],
     item: impl Fn(&[u8]) -> Result<T>,
@@ -290,6 +283,7 @@ fn str_ref(b: &[u8]) -> Result<&str> {
     std::str::from_utf8(b).map_err(|_| DecodeError("string field is not UTF-8"))
 }
 
+/// A `map<string, V>` entry, borrowed: (key, raw value).
 fn entry_ref(b: &[u8]) -> Result<(&str, &[u8])> {
     let (mut k, mut v) = ("", &b[..0]);
     let mut f = Fields::new(b);
@@ -416,7 +410,6 @@ pub struct ListDecoder {
     /// Bytes of an incomplete field carried over to the next chunk.
     carry: Vec<u8>,
     cont: Option<String>,
-    meta_seen: bool,
 }
 
 impl Default for ListDecoder {
@@ -432,17 +425,10 @@ impl ListDecoder {
             stage: Stage::Magic,
             carry: Vec::new(),
             cont: None,
-            meta_seen: false,
         }
     }
 
-    /// Whether the List's metadata has been read (then [`continue_token`](Self::continue_token)
-    /// is final).
-    pub fn meta_seen(&self) -> bool {
-        self.meta_seen
-    }
-
-    /// The List's continue token, if it has one (known once [`meta_seen`](Self::meta_seen)).
+    /// The List's continue token, once its metadata has been read (it precedes the items).
     pub fn continue_token(&self) -> Option<&str> {
         self.cont.as_deref()
     }
@@ -515,7 +501,6 @@ impl ListDecoder {
                             usize::try_from(len).map_err(|_| DecodeError("length out of range"))?;
                         pos += k + h;
                         self.stage = if len == 0 {
-                            self.meta_seen = true;
                             Stage::Trailer
                         } else {
                             Stage::List(len)
@@ -547,15 +532,12 @@ impl ListDecoder {
                                     self.cont = Some(string(c)?);
                                 }
                             }
-                            self.meta_seen = true;
                         }
                         (2, Value::Bytes(x)) => out.push(item(x)?),
                         _ => {}
                     }
                     pos += used;
                     self.stage = if used == left {
-                        // A List always carries its ListMeta, but an empty one may be omitted.
-                        self.meta_seen = true;
                         Stage::Trailer
                     } else {
                         Stage::List(left - used)
@@ -805,18 +787,18 @@ mod tests {
         }
         let mut d = ListDecoder::new();
         let mut out = Vec::new();
-        let mut seen_meta_at = None;
-        for (i, b) in body.iter().enumerate() {
+        let mut items_when_token_known = None;
+        for b in &body {
             d.feed(std::slice::from_ref(b), secret, &mut out).unwrap();
-            if seen_meta_at.is_none() && d.meta_seen() {
-                seen_meta_at = Some((i, out.len()));
+            if items_when_token_known.is_none() && d.continue_token().is_some() {
+                items_when_token_known = Some(out.len());
                 assert_eq!(d.continue_token(), Some("next-page"));
             }
         }
         assert_eq!(d.finish().unwrap().as_deref(), Some("next-page"));
         assert_eq!(out.len(), 3);
         // The continue token is known before the first item: the next page can be asked for.
-        assert_eq!(seen_meta_at.map(|(_, items)| items), Some(0));
+        assert_eq!(items_when_token_known, Some(0));
     }
 
     #[test]
@@ -940,7 +922,7 @@ mod props {
         /// A valid body split anywhere decodes to the same items as the whole body.
         #[test]
         fn any_chunking_decodes_the_same(cuts in proptest::collection::vec(0usize..2000, 0..6)) {
-            let body = tests_body();
+            let body = test_secret_list(&["a", "b", "c", "d"], None);
             let mut whole = Vec::new();
             list(&body, secret, &mut whole).unwrap();
             let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (body.len() + 1)).collect();
@@ -955,46 +937,5 @@ mod props {
             proptest::prop_assert!(d.finish().is_ok());
             proptest::prop_assert_eq!(out.len(), whole.len());
         }
-    }
-
-    /// Four Secrets of a few hundred bytes each in one List body.
-    fn tests_body() -> Vec<u8> {
-        fn bytes(field: u64, b: &[u8], out: &mut Vec<u8>) {
-            let mut v = field << 3 | 2;
-            while v >= 0x80 {
-                out.push((v as u8) | 0x80);
-                v >>= 7;
-            }
-            out.push(v as u8);
-            let mut n = b.len() as u64;
-            while n >= 0x80 {
-                out.push((n as u8) | 0x80);
-                n >>= 7;
-            }
-            out.push(n as u8);
-            out.extend_from_slice(b);
-        }
-        let mut raw = Vec::new();
-        bytes(1, b"", &mut raw);
-        for i in 0..4u8 {
-            let mut meta = Vec::new();
-            bytes(1, format!("bootstrap-token-abcde{i}").as_bytes(), &mut meta);
-            bytes(17, &[b'm'; 300], &mut meta);
-            let mut s = Vec::new();
-            bytes(1, &meta, &mut s);
-            raw.push(0x12);
-            let mut n = s.len() as u64;
-            while n >= 0x80 {
-                raw.push((n as u8) | 0x80);
-                n >>= 7;
-            }
-            raw.push(n as u8);
-            raw.extend(s);
-        }
-        let mut u = Vec::new();
-        bytes(2, &raw, &mut u);
-        let mut body = MAGIC.to_vec();
-        body.extend(u);
-        body
     }
 }
