@@ -69,6 +69,22 @@ pub async fn read(client: &kube::Client) -> Result<Option<ConfigMap>, kube::Erro
         .await
 }
 
+/// Reads cluster-info from the apiserver's watch cache (`resourceVersion=0`): no etcd read,
+/// so it answers in well under a millisecond even while the POST of a new token is writing to
+/// etcd. For readers that only need its server address (the join endpoint), which changes
+/// rarely and never because of the token being made; `setup` and `verify` judge cluster-info
+/// itself and use [`read`].
+pub async fn read_cached(client: &kube::Client) -> Result<Option<ConfigMap>, kube::Error> {
+    match Api::<ConfigMap>::namespaced(client.clone(), NAMESPACE)
+        .get_with(NAME, &kube::api::GetParams::any())
+        .await
+    {
+        Ok(cm) => Ok(Some(cm)),
+        Err(kube::Error::Api(s)) if s.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -96,7 +96,7 @@ pub async fn resolve_endpoint(c: &Cluster, flag: Option<&str>) -> String {
 
 /// The server in cluster-info, when it exists and is readable (anything else: `None`).
 async fn cluster_info_server(c: &Cluster) -> Option<String> {
-    match cluster_info::read(&c.client).await {
+    match cluster_info::read_cached(&c.client).await {
         Ok(Some(cm)) => {
             let parsed = cluster_info::kubeconfig_of(&cm).map(cluster_info::parse);
             match parsed {

@@ -850,3 +850,112 @@ fn create_publish_verify_publishes_only_a_joinable_token() {
         .ok();
     assert_eq!(left.stdout, "");
 }
+
+/// A TCP relay to `upstream` (`host:port`) that counts the connections made through it.
+fn counting_relay(upstream: &str) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let n = std::sync::Arc::new(AtomicUsize::new(0));
+    let (count, up) = (n.clone(), upstream.to_string());
+    std::thread::spawn(move || {
+        for c in l.incoming().flatten() {
+            count.fetch_add(1, Ordering::SeqCst);
+            let Ok(u) = TcpStream::connect(&up) else {
+                continue;
+            };
+            let (mut c2, mut u2) = (c.try_clone().unwrap(), u.try_clone().unwrap());
+            let (mut c, mut u) = (c, u);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c2, &mut u2);
+                let _ = u2.shutdown(std::net::Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut u, &mut c);
+                let _ = c.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    (port, n)
+}
+
+#[test]
+fn create_sends_its_requests_over_one_connection() {
+    let Some(h) = harness() else { return };
+    // The admin kubeconfig, pointed (by kubectl) at a relay that counts TCP connections; the
+    // apiserver's certificate names 127.0.0.1, so TLS verifies through it as it does directly.
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("relayed.kubeconfig");
+    std::fs::copy(&h.kubeconfig, &kc).unwrap();
+    let (port, conns) = counting_relay(h.apiserver.trim_start_matches("https://"));
+    let kc_s = kc.to_str().unwrap();
+    let cluster = h
+        .kubectl(&[
+            "--kubeconfig",
+            kc_s,
+            "config",
+            "view",
+            "--minify",
+            "-o",
+            "jsonpath={.clusters[0].name}",
+        ])
+        .ok()
+        .stdout;
+    h.kubectl(&[
+        "--kubeconfig",
+        kc_s,
+        "config",
+        "set-cluster",
+        &cluster,
+        &format!("--server=https://127.0.0.1:{port}"),
+    ])
+    .ok();
+    let desc = unique("e2e one connection");
+    let out = h
+        .run(
+            &common::our_bin("kubectl-jointoken"),
+            &["create", "-o", "json", "--description", &desc, "-v", "4"],
+            &[("KUBECONFIG", kc_s)],
+        )
+        .ok();
+    let r = json(&out.stdout);
+    // The POST and cluster-info's GET (the endpoint is cluster-info's server, not the relay)
+    // shared one connection: HTTP/2, negotiated by ALPN with the real apiserver.
+    let info = h
+        .kubectl(&[
+            "-n",
+            "kube-public",
+            "get",
+            "configmap",
+            "cluster-info",
+            "-o",
+            "jsonpath={.data.kubeconfig}",
+        ])
+        .ok()
+        .stdout;
+    let server = info
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: https://"))
+        .unwrap()
+        .to_string();
+    assert_eq!(r["join"]["apiServerEndpoint"], server.as_str());
+    assert_ne!(server, format!("127.0.0.1:{port}"));
+    assert_eq!(conns.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // HTTP/2, and cluster-info's GET went out before the POST was answered (beside it, not
+    // after it as on HTTP/1.1); -v 4 logs each request and answer.
+    let log: Vec<&str> = out.stderr.lines().collect();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("connected to the apiserver protocol=Http2")),
+        "{}",
+        out.stderr
+    );
+    let get = log
+        .iter()
+        .position(|l| l.contains("method=GET") && l.contains("cluster-info"));
+    let posted = log.iter().position(|l| l.contains("status=201"));
+    assert!(get.unwrap() < posted.unwrap(), "{}", out.stderr);
+    assert!(secret_exists(&h, r["id"].as_str().unwrap()));
+    h.ours(&["prune", r["id"].as_str().unwrap()]).ok();
+}

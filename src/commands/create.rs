@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::cli::TokenFlags;
 use crate::cli::{DryRun, DryRunArgs, Format, GlobalArgs, OutputArgs};
 use crate::cluster;
+use crate::cluster::transport::Protocol;
 use crate::join::JoinInfo;
 use crate::output::Report;
 use crate::publish::{self, SinkArgs, SinkKind};
@@ -134,20 +135,40 @@ pub async fn run(g: &GlobalArgs, a: &Args) -> Result<CreateReport> {
             "--publish would publish a token that --dry-run does not create: drop one of them",
         ));
     }
-    let c = cluster::connect(g).await?;
+    let c = cluster::connect_offering(g, cluster::Offer::Http2).await?;
     // The pins come from the kubeconfig (no request): a kubeconfig without a CA fails here,
     // before any token exists.
     let mut join = JoinInfo::from_target(&c.target, a.certificate_key.clone())?;
     let store = TokenStore::new(&c);
     // Armed before the token exists: an interrupt from here on rolls it back.
     let mut armed = (!a.publish.is_empty()).then(Armed::new);
-    // Three independent steps at once: the endpoint (cluster-info), the sinks' preflight
-    // (Vault login, mount, current version; folder; cluster access) and the apiserver write.
-    // A sink that fails its preflight after the token was written rolls the token back.
-    let (endpoint, sinks, created) = tokio::join!(
-        crate::join::resolve_endpoint(&c, a.endpoint.endpoint.as_deref()),
+    // Three independent steps at once: the apiserver write, the endpoint (cluster-info) and
+    // the sinks' preflight (Vault login, mount, current version; folder; cluster access). A
+    // sink that fails its preflight after the token was written rolls the token back.
+    // cluster-info's GET shares the POST's connection: beside it on HTTP/2, after it on
+    // HTTP/1.1 (a second connection would cost a second TLS handshake on both ends, which on a
+    // busy control plane takes longer than waiting; docs/PERFORMANCE.md).
+    let posted = tokio::sync::Notify::new();
+    let (created, endpoint, sinks) = tokio::join!(
+        async {
+            let created = store.create(&spec, a.dry_run.dry_run).await;
+            posted.notify_one();
+            created
+        },
+        async {
+            if a.endpoint.endpoint.is_none() {
+                tokio::select! {
+                    p = c.first_connection.protocol() => {
+                        if p != Some(Protocol::Http2) {
+                            posted.notified().await;
+                        }
+                    }
+                    () = posted.notified() => {}
+                }
+            }
+            crate::join::resolve_endpoint(&c, a.endpoint.endpoint.as_deref()).await
+        },
         publish::build_sinks(&a.publish, &a.sinks, g, &c.target.cluster_name),
-        store.create(&spec, a.dry_run.dry_run),
     );
     join.endpoint = endpoint;
     let uid = created?;
