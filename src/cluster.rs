@@ -279,9 +279,9 @@ fn check_selection(kc: &Kubeconfig, g: &GlobalArgs) -> Result<bool> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Offer {
     /// HTTP/1.1 (the kube crate's client): the default. A long streamed LIST reads faster
-    /// over it than over HTTP/2's flow-controlled frames (list 10,000: 97 ms against 125 ms
-    /// measured, docs/PERFORMANCE.md), and every command but `create` makes its requests one
-    /// at a time or over a connection per request in flight.
+    /// over it than over HTTP/2's flow-controlled frames (list of 10,000 tokens: 130 ms
+    /// against 182 ms over HTTP/2, same harness, docs/PERFORMANCE.md), and every command but
+    /// `create` makes its requests one at a time or over a connection per request in flight.
     Http1,
     /// HTTP/2 by ALPN, HTTP/1.1 when the server does not offer it ([`transport`]): a few
     /// small requests at once over one connection and one TLS handshake (`create`).
