@@ -442,6 +442,22 @@ fn forbidden_names_the_user() {
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     assert!(r.stderr.contains("403 Forbidden"), "{}", r.stderr);
     assert!(r.stderr.contains("e2e-nobody"), "{}", r.stderr);
+    // create's own transport (HTTP/2) carries the impersonation headers too.
+    let r = h.ours(&[
+        "create",
+        "--as",
+        "e2e-nobody",
+        "--description",
+        "e2e forbidden",
+    ]);
+    assert_eq!(r.code, 1);
+    let last = r.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("403 Forbidden") && last.contains("e2e-nobody"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
 }
 
 #[test]
