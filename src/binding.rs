@@ -270,6 +270,7 @@ mod tests {
     fn binding_replaces_the_auto_approved_group() {
         let mut spec = TokenSpec {
             token: "abcdef.0123456789abcdef".parse().unwrap(),
+            fresh: false,
             description: None,
             expires: None,
             usages: vec!["signing".into(), "authentication".into()],

@@ -118,6 +118,7 @@ mod tests {
     fn managed(tok: &str, created_h_ago: i64, expires_in_h: i64, published: bool) -> Managed {
         let mut s = TokenSpec {
             token: tok.parse().unwrap(),
+            fresh: false,
             description: None,
             expires: Some(now() + SignedDuration::from_hours(expires_in_h)),
             usages: vec!["signing".into(), "authentication".into()],

@@ -125,11 +125,55 @@ impl TokenStore {
                 })
             }
             Err(kube::Error::Api(e)) if e.code == 409 => Err(Error::AlreadyExists(id)),
+            // Sent, but no answer (timeout, connection reset): the token may exist. Reading it
+            // back decides, so a lost answer never leaves a token nobody knows about.
+            Err(e) if dry_run == DryRun::None && may_have_landed(&e) => {
+                let cause = kube_error(
+                    format!("cannot create bootstrap token {id}"),
+                    e,
+                    &self.c.target,
+                );
+                self.settle_create(spec, cause).await
+            }
             Err(e) => Err(kube_error(
                 format!("cannot create bootstrap token {id}"),
                 e,
                 &self.c.target,
             )),
+        }
+    }
+
+    /// After a create that was sent but not answered: the UID of the token's Secret when it
+    /// holds our freshly generated secret (our POST landed), `cause` when there is no such
+    /// Secret (nothing was created). A given token (`--token`) found there may have existed
+    /// before, so it is never taken for ours. The secret is compared, never printed.
+    async fn settle_create(&self, spec: &TokenSpec, cause: Error) -> Result<Option<String>> {
+        let id = spec.token.id.to_string();
+        match self.api.get_opt(&spec.token.id.secret_name()).await {
+            Ok(Some(s)) if holds_secret(&s, spec) && spec.fresh => {
+                let uid = s.metadata.uid.ok_or_else(|| {
+                    Error::runtime(format!(
+                        "the apiserver holds bootstrap token {id} without a UID"
+                    ))
+                })?;
+                tracing::info!(id, uid, "the create's answer was lost; read back: ours");
+                Ok(Some(uid))
+            }
+            Ok(Some(s)) if holds_secret(&s, spec) => Err(Error::runtime(format!(
+                "{cause}; bootstrap token {id} exists now, but it was given (--token), so \
+                 whether this run created it is unknown: check it with `kubectl jointoken list`"
+            ))),
+            Ok(_) => Err(cause),
+            Err(e) => Err(Error::runtime(format!(
+                "{cause}; whether bootstrap token {id} was created is unknown (reading it back \
+                 failed too: {}): check with `kubectl jointoken list`{}",
+                crate::error::error_chain(&e),
+                if spec.fresh {
+                    format!(" and delete it with `kubectl jointoken prune {id}`")
+                } else {
+                    String::new()
+                }
+            ))),
         }
     }
 
@@ -395,4 +439,244 @@ pub fn list_params(fields: Option<&str>, labels: Option<&str>) -> ListParams {
         lp = lp.labels(l);
     }
     lp
+}
+
+/// Whether a failed request may still have reached the apiserver: anything but an answer
+/// (which says what happened) and a connection that was never made.
+fn may_have_landed(e: &kube::Error) -> bool {
+    if matches!(e, kube::Error::Api(_)) {
+        return false;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(h) = err.downcast_ref::<hyper_util::client::legacy::Error>()
+            && h.is_connect()
+        {
+            return false;
+        }
+        source = err.source();
+    }
+    true
+}
+
+/// Whether `s` is the token Secret `spec` describes (same id and secret).
+fn holds_secret(s: &Secret, spec: &TokenSpec) -> bool {
+    s.type_.as_deref() == Some(token::SECRET_TYPE)
+        && s.data
+            .as_ref()
+            .and_then(|d| d.get("token-secret"))
+            .is_some_and(|v| v.0 == spec.token.secret.expose().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{Target, transport};
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+
+    fn spec() -> TokenSpec {
+        TokenSpec {
+            token: token::Token::generate().unwrap(),
+            fresh: true,
+            description: None,
+            expires: None,
+            usages: vec!["authentication".into()],
+            groups: vec![],
+            labels: BTreeMap::new(),
+        }
+    }
+
+    /// How the stand-in answers the POST, and what its Secret holds when read back.
+    #[derive(Clone, Copy)]
+    enum Post {
+        /// Reads the request, then closes the connection without an answer.
+        Lost,
+        /// 409 AlreadyExists.
+        Conflict,
+    }
+
+    /// A plain-HTTP apiserver stand-in: the POST as `post` says; a GET answers with a token
+    /// Secret holding `secret` (404 when `None`). Returns its address.
+    fn standin(post: Post, id: String, secret: Option<String>) -> String {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = format!("http://{}", l.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for s in l.incoming().flatten() {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut w = s;
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    continue;
+                }
+                let mut len = 0;
+                loop {
+                    let mut h = String::new();
+                    if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; len];
+                let _ = r.read_exact(&mut body);
+                let (status, json) = if line.starts_with("POST") {
+                    match post {
+                        Post::Lost => continue, // dropped: connection closed, no answer
+                        Post::Conflict => (
+                            "409 Conflict",
+                            serde_json::json!({"kind": "Status", "apiVersion": "v1",
+                                "status": "Failure", "reason": "AlreadyExists", "code": 409,
+                                "message": "secrets already exists"}),
+                        ),
+                    }
+                } else {
+                    match &secret {
+                        Some(sec) => (
+                            "200 OK",
+                            serde_json::json!({"apiVersion": "v1", "kind": "Secret",
+                                "type": token::SECRET_TYPE,
+                                "metadata": {"name": format!("bootstrap-token-{id}"),
+                                    "namespace": "kube-system", "uid": "uid-1"},
+                                "data": {"token-id": base64_of(&id),
+                                    "token-secret": base64_of(sec)}}),
+                        ),
+                        None => (
+                            "404 Not Found",
+                            serde_json::json!({"kind": "Status", "apiVersion": "v1",
+                                "status": "Failure", "reason": "NotFound", "code": 404,
+                                "message": "not found"}),
+                        ),
+                    }
+                };
+                let b = json.to_string();
+                let _ = write!(
+                    w,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+                    b.len()
+                );
+            }
+        });
+        addr
+    }
+
+    fn base64_of(s: &str) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    fn cluster(addr: &str) -> Cluster {
+        Cluster {
+            client: kube::Client::try_from(kube::Config::new(addr.parse().unwrap())).unwrap(),
+            first_connection: transport::FirstConnection::unknown(),
+            target: Target {
+                server: addr.to_string(),
+                cluster_name: "t".into(),
+                user: "t".into(),
+                ca_certs: vec![],
+                default_namespace: "default".into(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_create_whose_answer_is_lost_is_settled_by_reading_the_token_back() {
+        // Landed: the Secret holds our secret, so the token is ours (and its UID known).
+        let s = spec();
+        let ours = s.token.secret.expose().to_string();
+        let c = cluster(&standin(Post::Lost, s.token.id.to_string(), Some(ours)));
+        let uid = TokenStore::new(&c).create(&s, DryRun::None).await.unwrap();
+        assert_eq!(uid.as_deref(), Some("uid-1"));
+        // Not there: the create failed, and says so (nothing to clean up).
+        let c = cluster(&standin(Post::Lost, s.token.id.to_string(), None));
+        let e = TokenStore::new(&c)
+            .create(&s, DryRun::None)
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("cannot create bootstrap token"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("unknown"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_given_token_found_after_a_lost_answer_is_never_taken_for_ours() {
+        // `--token`: the Secret may have held it before this run, so a rollback must not
+        // delete it as ours; the error says so and points at `list`, not at `prune`.
+        let mut s = spec();
+        s.fresh = false;
+        let given = s.token.secret.expose().to_string();
+        let c = cluster(&standin(Post::Lost, s.token.id.to_string(), Some(given)));
+        let e = TokenStore::new(&c)
+            .create(&s, DryRun::None)
+            .await
+            .unwrap_err();
+        let m = e.to_string();
+        assert!(m.contains("exists now, but it was given"), "{m}");
+        assert!(!m.contains("prune"), "{m}");
+        // A 409 is the token that was there: AlreadyExists, even with the same secret.
+        let c = cluster(&standin(
+            Post::Conflict,
+            s.token.id.to_string(),
+            Some(s.token.secret.expose().to_string()),
+        ));
+        let e = TokenStore::new(&c)
+            .create(&s, DryRun::None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::AlreadyExists(_)), "{e}");
+        // A fresh token whose Secret holds another secret is not ours either.
+        let c = cluster(&standin(
+            Post::Lost,
+            s.token.id.to_string(),
+            Some("0123456789abcdef".into()),
+        ));
+        s.fresh = true;
+        let e = TokenStore::new(&c)
+            .create(&s, DryRun::None)
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("cannot create bootstrap token"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("unknown"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_a_plain_failure_and_an_unreadable_one_says_so() {
+        let s = spec();
+        // Never connected: nothing can have landed, no read-back.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = format!("http://{}", l.local_addr().unwrap());
+        drop(l);
+        let e = TokenStore::new(&cluster(&addr))
+            .create(&s, DryRun::None)
+            .await
+            .unwrap_err();
+        assert!(!e.to_string().contains("unknown"), "{e}");
+        // Sent, no answer, and the read-back fails too: the state is unknown, and the
+        // message says how to find and delete the token.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = format!("http://{}", l.local_addr().unwrap());
+        std::thread::spawn(move || {
+            // The POST is read and dropped; later connections too.
+            for s in l.incoming().flatten() {
+                let mut buf = [0u8; 4096];
+                let _ = (&s).read(&mut buf);
+            }
+        });
+        let e = TokenStore::new(&cluster(&addr))
+            .create(&s, DryRun::None)
+            .await
+            .unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.contains("is unknown") && m.contains(&format!("prune {}", s.token.id)),
+            "{m}"
+        );
+        assert!(!m.contains(s.token.secret.expose()), "{m}");
+    }
 }

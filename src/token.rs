@@ -217,6 +217,10 @@ pub struct TokenSpec {
     pub groups: Vec<String>,
     /// Labels to set on the Secret (kubeadm sets none; rotation marks its own tokens).
     pub labels: BTreeMap<String, String>,
+    /// The token was generated in this run (CSPRNG), not given (`--token`): a Secret that
+    /// holds its secret can only be this run's (how a create whose answer was lost is
+    /// settled, `store`).
+    pub fresh: bool,
 }
 
 impl TokenSpec {

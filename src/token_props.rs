@@ -39,6 +39,7 @@ proptest::proptest! {
     fn written_specs_read_back(id in "[a-z0-9]{6}", secret in "[a-z0-9]{16}", secs in 0i64..4_000_000_000, desc in proptest::option::of("\\PC{0,50}")) {
         let spec = TokenSpec {
             token: format!("{id}.{secret}").parse().unwrap(),
+            fresh: false,
             description: desc,
             expires: Some(Timestamp::from_second(secs).unwrap()),
             usages: vec!["signing".into(), "authentication".into()],

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 fn spec() -> TokenSpec {
     TokenSpec {
         token: "abcdef.0123456789abcdef".parse().unwrap(),
+        fresh: false,
         description: Some("for node-7".into()),
         expires: Some("2026-11-24T08:00:00Z".parse().unwrap()),
         usages: vec!["signing".into(), "authentication".into()],

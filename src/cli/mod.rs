@@ -257,6 +257,7 @@ impl TokenFlags {
         default_ttl: Duration,
     ) -> crate::Result<TokenSpec> {
         let ttl = self.ttl.unwrap_or(default_ttl);
+        let fresh = token.is_none();
         let token = match token {
             Some(t) => t,
             None => Token::generate()
@@ -289,6 +290,7 @@ impl TokenFlags {
             usages: dedup(&self.usages),
             groups: dedup(&self.groups),
             labels: BTreeMap::new(),
+            fresh,
         };
         spec.validate().map_err(Error::usage)?;
         Ok(spec)

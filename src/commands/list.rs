@@ -199,6 +199,7 @@ mod tests {
         let spec = |tok: &str, exp: Option<&str>, desc: Option<&str>| {
             let mut s = TokenSpec {
                 token: tok.parse().unwrap(),
+                fresh: false,
                 description: desc.map(String::from),
                 expires: exp.map(|e| e.parse().unwrap()),
                 usages: vec!["signing".into(), "authentication".into()],

@@ -289,6 +289,7 @@ mod tests {
     fn rec(tok: &str, created: &str, exp: Option<&str>, desc: Option<&str>) -> TokenRecord {
         let mut s = TokenSpec {
             token: tok.parse().unwrap(),
+            fresh: false,
             description: desc.map(String::from),
             expires: exp.map(|e| e.parse().unwrap()),
             usages: vec!["signing".into(), "authentication".into()],

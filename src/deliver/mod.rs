@@ -180,6 +180,7 @@ fn new_spec(s: &Settings, instance: &str, node: &str, now: Timestamp) -> Result<
             (DELIVER_LABEL.to_string(), s.name.clone()),
             (INSTANCE_LABEL.to_string(), instance.to_string()),
         ]),
+        fresh: true,
     };
     binding::bind(&mut spec, node);
     spec.validate().map_err(Error::usage)?;

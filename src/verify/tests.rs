@@ -19,6 +19,7 @@ fn token() -> Token {
 fn record(usages: &[&str], expires: Option<Timestamp>) -> TokenRecord {
     let spec = TokenSpec {
         token: token(),
+        fresh: false,
         description: None,
         expires,
         usages: usages.iter().map(|s| s.to_string()).collect(),
