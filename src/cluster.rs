@@ -498,4 +498,4 @@ fn describe_kube_error(err: &kube::Error, ctx: &Target) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

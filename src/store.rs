@@ -471,7 +471,7 @@ fn holds_secret(s: &Secret, spec: &TokenSpec) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::{Target, transport};
+    use crate::cluster::tests::plain_cluster;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
 
@@ -566,18 +566,20 @@ mod tests {
         base64::engine::general_purpose::STANDARD.encode(s)
     }
 
-    fn cluster(addr: &str) -> Cluster {
-        Cluster {
-            client: kube::Client::try_from(kube::Config::new(addr.parse().unwrap())).unwrap(),
-            first_connection: transport::FirstConnection::unknown(),
-            target: Target {
-                server: addr.to_string(),
-                cluster_name: "t".into(),
-                user: "t".into(),
-                ca_certs: vec![],
-                default_namespace: "default".into(),
-            },
-        }
+    /// The plain failure of a create that did not land: nothing to clean up, nothing unknown.
+    fn assert_not_created(e: &Error) {
+        assert!(
+            e.to_string().contains("cannot create bootstrap token"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("unknown"), "{e}");
+    }
+
+    /// `create` of `s` against the stand-in at `addr`.
+    async fn create_at(addr: &str, s: &TokenSpec) -> Result<Option<String>> {
+        TokenStore::new(&plain_cluster(addr))
+            .create(s, DryRun::None)
+            .await
     }
 
     #[tokio::test]
@@ -585,20 +587,15 @@ mod tests {
         // Landed: the Secret holds our secret, so the token is ours (and its UID known).
         let s = spec();
         let ours = s.token.secret.expose().to_string();
-        let c = cluster(&standin(Post::Lost, s.token.id.to_string(), Some(ours)));
-        let uid = TokenStore::new(&c).create(&s, DryRun::None).await.unwrap();
+        let uid = create_at(&standin(Post::Lost, s.token.id.to_string(), Some(ours)), &s)
+            .await
+            .unwrap();
         assert_eq!(uid.as_deref(), Some("uid-1"));
         // Not there: the create failed, and says so (nothing to clean up).
-        let c = cluster(&standin(Post::Lost, s.token.id.to_string(), None));
-        let e = TokenStore::new(&c)
-            .create(&s, DryRun::None)
+        let e = create_at(&standin(Post::Lost, s.token.id.to_string(), None), &s)
             .await
             .unwrap_err();
-        assert!(
-            e.to_string().contains("cannot create bootstrap token"),
-            "{e}"
-        );
-        assert!(!e.to_string().contains("unknown"), "{e}");
+        assert_not_created(&e);
     }
 
     #[tokio::test]
@@ -608,41 +605,35 @@ mod tests {
         let mut s = spec();
         s.fresh = false;
         let given = s.token.secret.expose().to_string();
-        let c = cluster(&standin(Post::Lost, s.token.id.to_string(), Some(given)));
-        let e = TokenStore::new(&c)
-            .create(&s, DryRun::None)
-            .await
-            .unwrap_err();
+        let e = create_at(
+            &standin(Post::Lost, s.token.id.to_string(), Some(given)),
+            &s,
+        )
+        .await
+        .unwrap_err();
         let m = e.to_string();
         assert!(m.contains("exists now, but it was given"), "{m}");
         assert!(!m.contains("prune"), "{m}");
         // A 409 is the token that was there: AlreadyExists, even with the same secret.
-        let c = cluster(&standin(
-            Post::Conflict,
-            s.token.id.to_string(),
-            Some(s.token.secret.expose().to_string()),
-        ));
-        let e = TokenStore::new(&c)
-            .create(&s, DryRun::None)
-            .await
-            .unwrap_err();
+        let e = create_at(
+            &standin(
+                Post::Conflict,
+                s.token.id.to_string(),
+                Some(s.token.secret.expose().to_string()),
+            ),
+            &s,
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(e, Error::AlreadyExists(_)), "{e}");
         // A fresh token whose Secret holds another secret is not ours either.
-        let c = cluster(&standin(
+        s.fresh = true;
+        let other = standin(
             Post::Lost,
             s.token.id.to_string(),
             Some("0123456789abcdef".into()),
-        ));
-        s.fresh = true;
-        let e = TokenStore::new(&c)
-            .create(&s, DryRun::None)
-            .await
-            .unwrap_err();
-        assert!(
-            e.to_string().contains("cannot create bootstrap token"),
-            "{e}"
         );
-        assert!(!e.to_string().contains("unknown"), "{e}");
+        assert_not_created(&create_at(&other, &s).await.unwrap_err());
     }
 
     #[tokio::test]
@@ -652,10 +643,7 @@ mod tests {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = format!("http://{}", l.local_addr().unwrap());
         drop(l);
-        let e = TokenStore::new(&cluster(&addr))
-            .create(&s, DryRun::None)
-            .await
-            .unwrap_err();
+        let e = create_at(&addr, &s).await.unwrap_err();
         assert!(!e.to_string().contains("unknown"), "{e}");
         // Sent, no answer, and the read-back fails too: the state is unknown, and the
         // message says how to find and delete the token.
@@ -668,10 +656,7 @@ mod tests {
                 let _ = (&s).read(&mut buf);
             }
         });
-        let e = TokenStore::new(&cluster(&addr))
-            .create(&s, DryRun::None)
-            .await
-            .unwrap_err();
+        let e = create_at(&addr, &s).await.unwrap_err();
         let m = e.to_string();
         assert!(
             m.contains("is unknown") && m.contains(&format!("prune {}", s.token.id)),

@@ -116,7 +116,8 @@ fn streaming_server(cut: Option<usize>) -> String {
     addr
 }
 
-fn plain_cluster(addr: &str) -> Cluster {
+/// A client for a plain-HTTP stand-in at `addr` (the kube crate's client, as `connect` makes).
+pub(crate) fn plain_cluster(addr: &str) -> Cluster {
     let config = kube::Config::new(addr.parse().unwrap());
     Cluster {
         client: kube::Client::try_from(config).unwrap(),
