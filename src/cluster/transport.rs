@@ -151,7 +151,14 @@ where
                 Protocol::Http1
             };
             tracing::debug!(protocol = ?p, "connected to the apiserver");
-            tx.send_if_modified(|cur| cur.is_none() && cur.replace(p).is_none());
+            // The first connection's protocol stays: later ones do not change it.
+            tx.send_if_modified(|cur| {
+                let first = cur.is_none();
+                if first {
+                    *cur = Some(p);
+                }
+                first
+            });
             Ok(io)
         })
     }
